@@ -1,0 +1,170 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.i18n import gettext
+from trytond.model import (
+    DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields,
+    sequence_ordered)
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from .exceptions import ChannelValidationError
+
+KINDS = [
+    ('store', "Store"),
+    ('online', "Online Mall"),
+    ('platform', "Delivery Platform"),
+    ]
+
+
+class Channel(
+        DeactivableMixin, sequence_ordered('priority', "Allocation Priority"),
+        ModelSQL, ModelView):
+    "Sales channel: a store, the online mall or a delivery platform"
+    __name__ = 'omni.channel'
+
+    code = fields.Char("Code", required=True, strip=True)
+    name = fields.Char("Name", required=True)
+    kind = fields.Selection(KINDS, "Kind", required=True, sort=False)
+    company = fields.Many2One('company.company', "Company", required=True)
+    warehouse = fields.Many2One(
+        'stock.location', "Warehouse", required=True,
+        domain=[('type', '=', 'warehouse')],
+        help="The stock this channel sells from.")
+    sale_point = fields.Many2One(
+        'sale.point', "Point of Sale", ondelete='RESTRICT',
+        domain=[('company', '=', Eval('company', -1))],
+        states={
+            'invisible': Eval('kind') != 'store',
+            'required': Eval('kind') == 'store',
+            })
+    web_shop = fields.Many2One(
+        'web.shop', "Web Shop", ondelete='RESTRICT',
+        domain=[('company', '=', Eval('company', -1))],
+        states={
+            'invisible': Eval('kind') != 'online',
+            'required': Eval('kind') == 'online',
+            })
+    address = fields.Many2One(
+        'party.address', "Address", ondelete='RESTRICT')
+    latitude = fields.Numeric(
+        "Latitude", digits=(9, 6),
+        domain=['OR',
+            ('latitude', '=', None),
+            [('latitude', '>=', -90), ('latitude', '<=', 90)],
+            ])
+    longitude = fields.Numeric(
+        "Longitude", digits=(9, 6),
+        domain=['OR',
+            ('longitude', '=', None),
+            [('longitude', '>=', -180), ('longitude', '<=', 180)],
+            ])
+    pickup = fields.Boolean(
+        "Pickup in Store",
+        help="Customers may collect online orders here.")
+    delivery = fields.Boolean(
+        "Delivery from Store",
+        help="Orders may be delivered to customers from here.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('code_unique', Unique(t, t.code),
+                'omni_retail.msg_channel_code_unique'),
+            ('sale_point_unique', Unique(t, t.sale_point),
+                'omni_retail.msg_channel_sale_point_unique'),
+            ('web_shop_unique', Unique(t, t.web_shop),
+                'omni_retail.msg_channel_web_shop_unique'),
+            ]
+        cls._sql_indexes.add(
+            Index(t, (t.kind, Index.Equality(cardinality='low')),
+                where=t.active == True))  # noqa: E712
+        cls.priority.help = (
+            "Channels with a lower number are served first "
+            "when stock is allocated.")
+        cls._order.append(('code', 'ASC'))
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_kind(cls):
+        return 'store'
+
+    @classmethod
+    def default_pickup(cls):
+        return False
+
+    @classmethod
+    def default_delivery(cls):
+        return False
+
+    @fields.depends('kind', 'sale_point', 'web_shop', 'pickup', 'delivery')
+    def on_change_kind(self):
+        if self.kind != 'store':
+            self.sale_point = None
+            self.pickup = self.delivery = False
+        if self.kind != 'online':
+            self.web_shop = None
+
+    @fields.depends('sale_point', 'warehouse')
+    def on_change_sale_point(self):
+        if self.sale_point and not self.warehouse:
+            location = self.sale_point.storage_location
+            self.warehouse = location.warehouse if location else None
+
+    def get_rec_name(self, name):
+        return f'[{self.code}] {self.name}'
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        if operator.startswith('!') or operator.startswith('not '):
+            bool_op = 'AND'
+        else:
+            bool_op = 'OR'
+        return [bool_op,
+            ('code', operator, operand, *extra),
+            ('name', operator, operand, *extra),
+            ]
+
+    @classmethod
+    def validate_fields(cls, channels, field_names):
+        super().validate_fields(channels, field_names)
+        cls.check_kind_links(channels, field_names)
+        cls.check_sale_point_warehouse(channels, field_names)
+
+    @classmethod
+    def check_kind_links(cls, channels, field_names=None):
+        "Check that each kind of channel has what it sells through"
+        if field_names and not (
+                field_names & {'kind', 'sale_point', 'web_shop'}):
+            return
+        for channel in channels:
+            if channel.kind == 'store' and not channel.sale_point:
+                raise ChannelValidationError(gettext(
+                        'omni_retail.msg_channel_store_sale_point',
+                        channel=channel.rec_name))
+            if channel.kind == 'online' and not channel.web_shop:
+                raise ChannelValidationError(gettext(
+                        'omni_retail.msg_channel_online_web_shop',
+                        channel=channel.rec_name))
+
+    @classmethod
+    def check_sale_point_warehouse(cls, channels, field_names=None):
+        "Check that a store's till sells from the store's own warehouse"
+        if field_names and not (field_names & {'sale_point', 'warehouse'}):
+            return
+        for channel in channels:
+            if not channel.sale_point:
+                continue
+            location = channel.sale_point.storage_location
+            if location.warehouse != channel.warehouse:
+                raise ChannelValidationError(gettext(
+                        'omni_retail.msg_channel_sale_point_warehouse',
+                        channel=channel.rec_name,
+                        sale_point=channel.sale_point.rec_name,
+                        location=location.rec_name,
+                        warehouse=channel.warehouse.rec_name))
