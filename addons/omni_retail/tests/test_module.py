@@ -3,8 +3,11 @@
 from trytond.modules.company.tests import CompanyTestMixin
 from trytond.tests.test_tryton import ModuleTestCase
 
+from .tools import TranslationTestMixin
 
-class OmniRetailTestCase(CompanyTestMixin, ModuleTestCase):
+
+class OmniRetailTestCase(
+        TranslationTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test Omni Retail module"
     module = 'omni_retail'
 

@@ -1,0 +1,160 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Create or update the demo database and load the demo chain into it.
+
+    python scripts/demo.py [--database omni_demo] [--reset]
+
+A new database is created and the omni modules activated with Chinese
+loaded; an existing one is updated when the modules' source changed since
+its last update, and keeps its data.
+"""
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = ['omni_o2o']
+LANGUAGES = ['zh_CN']
+
+
+def source_hash():
+    "Digest of the modules' code and data: a change calls for an update"
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / 'addons').rglob('*')):
+        if path.suffix in {'.py', '.xml', '.cfg', '.po'} and (
+                '__pycache__' not in path.parts):
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def database_exists(name):
+    from trytond import backend
+    database = backend.Database().connect()
+    return name in database.list()
+
+
+def create_database(name):
+    from trytond import backend
+    database = backend.Database()
+    database.connect()
+    connection = database.get_connection(autocommit=True)
+    try:
+        database.create(connection, name)
+    finally:
+        database.put_connection(connection)
+        database.close()
+
+
+def drop_database(name):
+    from trytond import backend
+    database = backend.Database()
+    database.connect()
+    connection = database.get_connection(autocommit=True)
+    try:
+        database.drop(connection, name)
+    finally:
+        database.put_connection(connection)
+        database.close()
+
+
+def trytond_admin(config_file, name, *arguments):
+    from demo_data import PASSWORDS
+    password_file = ROOT / 'var' / '.admin-password'
+    password_file.write_text(PASSWORDS['admin'] + '\n')
+    env = dict(os.environ, TRYTONPASSFILE=str(password_file))
+    command = [str(Path(sys.executable).parent / 'trytond-admin'),
+        '-c', str(config_file), '-d', name, *arguments]
+    try:
+        subprocess.run(command, env=env, check=True)
+    finally:
+        password_file.unlink()
+
+
+def prepare_database(config_file, name, reset):
+    "Create, activate or update the database; return what was done"
+    stamp = ROOT / 'var' / f'{name}.source-hash'
+    current = source_hash()
+    if reset and database_exists(name):
+        print(f"Dropping database {name}")
+        drop_database(name)
+        stamp.unlink(missing_ok=True)
+    if not database_exists(name):
+        print(f"Creating database {name} and activating "
+            f"{', '.join(MODULES)} (about a minute)")
+        create_database(name)
+        trytond_admin(config_file, name, '--all',
+            '--email', 'admin@example.com',
+            '-u', *MODULES, '--activate-dependencies', '-l', *LANGUAGES)
+        action = 'created'
+    elif not stamp.exists() or stamp.read_text() != current:
+        print(f"Updating database {name}: the modules changed")
+        trytond_admin(config_file, name, '--all')
+        action = 'updated'
+    else:
+        action = 'reused'
+    stamp.write_text(current)
+    return action
+
+
+def load_demo(config_file, name):
+    from proteus import config as pconfig
+
+    import demo_data
+    pconfig.set_trytond(database=name, config_file=str(config_file))
+    state = demo_data.loading_state()
+    if state == 'loaded':
+        print("Demo data already loaded: keeping it "
+            "(make demo-reset starts over)")
+        return
+    elif state == 'partial':
+        sys.exit(f"Database {name} holds a demo load that did not finish: "
+            "run make demo-reset")
+    print("Loading the demo chain")
+    start = time.monotonic()
+    summary = demo_data.load()
+    print(f"Loaded in {time.monotonic() - start:.0f} s: "
+        f"{len(summary['stores'])} stores, {summary['products']} products, "
+        f"{summary['customers']} customers")
+
+
+def print_logins(name, url):
+    from demo_data import PASSWORDS
+    print()
+    print(f"omni-retail demo  —  web client: {url}")
+    print(f"  database: {name}")
+    print("  logins (user / password):")
+    print(f"    admin    / {PASSWORDS['admin']}     (administrator)")
+    print(f"    manager  / {PASSWORDS['manager']}   (area manager)")
+    for i, store in enumerate(['S01 徐家汇店', 'S02 陆家嘴店', 'S03 静安寺店'], 1):
+        print(f"    cashier{i} / {PASSWORDS['cashier']}   (cashier, {store})")
+    print()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--database', '-d', default='omni_demo')
+    parser.add_argument('--config', '-c', default=str(ROOT / 'trytond.conf'))
+    parser.add_argument('--reset', action='store_true',
+        help="drop the database and start over")
+    parser.add_argument('--url', default='http://127.0.0.1:8000/')
+    args = parser.parse_args(argv)
+
+    os.chdir(ROOT)
+    (ROOT / 'var').mkdir(exist_ok=True)
+    os.environ.setdefault('TRYTOND_DATABASE__PATH', str(ROOT / 'var'))
+    sys.path.insert(0, str(ROOT / 'scripts'))
+    import trytond.config as tconfig
+    tconfig.update_etc(args.config)
+
+    prepare_database(args.config, args.database, args.reset)
+    load_demo(args.config, args.database)
+    print_logins(args.database, args.url)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,583 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Load a realistic demo chain into an activated omni-retail database.
+
+Everything goes through proteus, so the data passes the same checks as the
+web client's.  The random generator is seeded: the same counts give the same
+chain on every machine.
+"""
+import datetime as dt
+import random
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+from proteus import Model
+from proteus.config import get_config
+from trytond.modules.account.tests.tools import (
+    create_chart, create_fiscalyear, create_tax, get_accounts)
+from trytond.modules.account_invoice.tests.tools import (
+    set_fiscalyear_invoice_sequences)
+from trytond.modules.company.tests.tools import create_company
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+COMPANY_NAME = "上海优品连锁有限公司"
+PASSWORDS = {
+    'admin': 'omni-admin',
+    'manager': 'omni-manager',
+    'cashier': 'omni-cashier',
+    }
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    code: str
+    name: str
+    street: str
+    latitude: str
+    longitude: str
+    delivery: bool
+    cashier: str
+
+
+STORES = [
+    StoreSpec('S01', "徐家汇店 Xujiahui", "漕溪北路 88 号",
+        '31.195600', '121.437000', True, "李娜"),
+    StoreSpec('S02', "陆家嘴店 Lujiazui", "世纪大道 100 号",
+        '31.238600', '121.501000', True, "张伟"),
+    StoreSpec('S03', "静安寺店 Jing'an Temple", "南京西路 1618 号",
+        '31.224000', '121.446000', False, "王芳"),
+    ]
+
+# (category, code prefix, [(brand, item, [specs], price range in CNY)])
+CATALOG = [
+    ("饮料 Beverages", 'BEV', [
+        ("农夫山泉", "天然水", ["550ml", "1.5L", "4L"], (2, 12)),
+        ("可口可乐", "可乐", ["330ml", "500ml", "2L"], (3, 9)),
+        ("康师傅", "冰红茶", ["500ml", "1L"], (3, 6)),
+        ("元气森林", "苏打气泡水", ["480ml"], (5, 7)),
+        ("东方树叶", "茉莉花茶", ["500ml"], (5, 7)),
+        ("王老吉", "凉茶", ["310ml", "500ml"], (4, 7)),
+        ("雀巢", "咖啡饮料", ["268ml"], (6, 9)),
+        ("椰树", "椰汁", ["245ml", "1L"], (4, 15)),
+        ]),
+    ("零食 Snacks", 'SNK', [
+        ("乐事", "薯片 原味", ["40g", "75g", "135g"], (5, 14)),
+        ("旺旺", "雪饼", ["84g", "520g"], (6, 30)),
+        ("三只松鼠", "每日坚果", ["25g", "750g"], (5, 129)),
+        ("良品铺子", "猪肉脯", ["100g"], (18, 28)),
+        ("奥利奥", "夹心饼干", ["97g", "388g"], (7, 25)),
+        ("德芙", "丝滑牛奶巧克力", ["43g", "252g"], (9, 55)),
+        ("卫龙", "辣条", ["106g", "260g"], (5, 15)),
+        ("百草味", "芒果干", ["120g"], (12, 20)),
+        ]),
+    ("乳制品 Dairy", 'DAI', [
+        ("伊利", "纯牛奶", ["250ml", "1L"], (3, 15)),
+        ("蒙牛", "特仑苏", ["250ml"], (5, 8)),
+        ("光明", "鲜牛奶", ["950ml"], (12, 20)),
+        ("安慕希", "希腊风味酸奶", ["205g"], (5, 8)),
+        ("养乐多", "活菌型乳酸菌饮品", ["100ml×5"], (10, 14)),
+        ("君乐宝", "简醇酸奶", ["150g"], (4, 7)),
+        ("妙可蓝多", "奶酪棒", ["100g", "500g"], (12, 60)),
+        ]),
+    ("粮油调味 Grain & Condiments", 'GRO', [
+        ("金龙鱼", "调和油", ["1.8L", "5L"], (25, 90)),
+        ("福临门", "东北大米", ["5kg", "10kg"], (35, 80)),
+        ("海天", "生抽", ["500ml", "1.28L"], (8, 20)),
+        ("李锦记", "蚝油", ["510g"], (12, 18)),
+        ("太太乐", "鸡精", ["200g"], (9, 14)),
+        ("老干妈", "风味豆豉", ["280g"], (10, 14)),
+        ("中粮", "高筋面粉", ["2.5kg"], (18, 28)),
+        ("恒顺", "镇江香醋", ["500ml"], (8, 12)),
+        ]),
+    ("个人护理 Personal Care", 'PER', [
+        ("佳洁士", "美白牙膏", ["120g", "180g"], (12, 25)),
+        ("海飞丝", "去屑洗发水", ["400ml", "750ml"], (35, 80)),
+        ("舒肤佳", "香皂", ["100g"], (5, 8)),
+        ("大宝", "SOD蜜", ["200ml"], (12, 18)),
+        ("六神", "花露水", ["195ml"], (12, 18)),
+        ("维达", "抽纸", ["3层×100抽", "3层×130抽×6"], (4, 30)),
+        ("高露洁", "牙刷", ["1支", "3支"], (8, 30)),
+        ]),
+    ("家居清洁 Household", 'HOU', [
+        ("蓝月亮", "洗衣液", ["1kg", "3kg"], (20, 60)),
+        ("立白", "洗洁精", ["1kg"], (9, 15)),
+        ("威猛先生", "厨房重油污净", ["500g"], (20, 28)),
+        ("超能", "洗衣粉", ["1.5kg"], (15, 25)),
+        ("妙洁", "保鲜袋", ["中号100只"], (10, 16)),
+        ("滴露", "消毒液", ["750ml"], (30, 45)),
+        ]),
+    ]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+GIVEN_NAMES = [
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳",
+    "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "建华",
+    "晓东", "子涵", "浩然", "欣怡", "梓轩", "雨桐", "一诺", "思远", "佳琪",
+    ]
+STREETS = [
+    "淮海中路", "南京东路", "肇嘉浜路", "天目西路", "长寿路", "延安西路",
+    "四川北路", "张杨路", "虹桥路", "中山公园路", "武宁路", "浦东大道",
+    ]
+DISTRICTS = ["徐汇区", "黄浦区", "静安区", "浦东新区", "长宁区", "普陀区"]
+MOBILE_PREFIXES = [
+    "135", "136", "137", "138", "139", "150", "151", "152", "158", "159",
+    "186", "187", "188", "177", "199"]
+# How customers type the same mobile number at different tills and sites
+PHONE_FORMATS = [
+    lambda n: f"{n[:3]} {n[3:7]} {n[7:]}",
+    lambda n: f"+86 {n[:3]}-{n[3:7]}-{n[7:]}",
+    lambda n: f"86{n}",
+    lambda n: n,
+    lambda n: f"+86{n}",
+    lambda n: f"(+86) {n[:3]} {n[3:7]} {n[7:]}",
+    lambda n: f"0086-{n}",
+    lambda n: f"{n[:3]}-{n[3:7]}-{n[7:]}",
+    ]
+
+
+class Progress:
+    "Print how far a long step has come, on one line when on a terminal"
+
+    def __init__(self, label, total, out=sys.stdout):
+        self.label, self.total, self.out = label, total, out
+        self.done = 0
+        self._tty = out.isatty()
+
+    def advance(self, count=1):
+        self.done += count
+        if self._tty:
+            self.out.write(f"\r  {self.label}: {self.done}/{self.total}")
+            if self.done >= self.total:
+                self.out.write("\n")
+            self.out.flush()
+        elif self.done >= self.total:
+            self.out.write(f"  {self.label}: {self.done}/{self.total}\n")
+            self.out.flush()
+
+
+def save_in_batches(records, label, out, size=50):
+    "Save records by batches, showing progress"
+    progress = Progress(label, len(records), out)
+    for i in range(0, len(records), size):
+        batch = records[i:i + size]
+        batch[0].__class__.save(batch)
+        progress.advance(len(batch))
+
+
+def log(message, out=sys.stdout):
+    out.write(message + "\n")
+    out.flush()
+
+
+def ean13(body12):
+    "Return the EAN-13 for 12 digits, check digit included"
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body12))
+    return body12 + str((10 - total % 10) % 10)
+
+
+def mobile_numbers(rng, count):
+    "Return count distinct Chinese mobile numbers"
+    numbers = set()
+    while len(numbers) < count:
+        numbers.add(rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}")
+    return sorted(numbers)
+
+
+def loading_state():
+    "Return 'empty', 'partial' or 'loaded'"
+    Company = Model.get('company.company')
+    User = Model.get('res.user')
+    if User.find([('login', '=', 'manager')], limit=1):
+        return 'loaded'
+    elif Company.find([], limit=1):
+        return 'partial'
+    return 'empty'
+
+
+
+def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
+    "Load the whole demo chain; return a summary dict"
+    rng = random.Random(seed)
+    config = get_config()
+    steps = [
+        "company, currency and country",
+        "accounts, fiscal year and tax",
+        "stores, warehouses and tills",
+        "online mall and delivery platform",
+        "catalog",
+        "opening stock",
+        "customers",
+        "staff and logins",
+        ]
+    step = iter(range(1, len(steps) + 1))
+    start = time.monotonic()
+
+    def announce(name):
+        log(f"[{next(step)}/{len(steps)}] {name} "
+            f"({time.monotonic() - start:.0f} s)", out)
+
+    announce(steps[0])
+    company = _create_company(config)
+    announce(steps[1])
+    accounts, tax = _create_accounting(company)
+    announce(steps[2])
+    warehouses, stores = _create_stores(company, accounts)
+    announce(steps[3])
+    mall, platform = _create_online_channels(company, warehouses, stores)
+    announce(steps[4])
+    catalog = _create_catalog(company, accounts, tax, products, rng, out)
+    announce(steps[5])
+    _stock_warehouses(company, catalog, warehouses, rng, out)
+    announce(steps[6])
+    phones = _create_customers(customers, duplicates, rng, out)
+    announce(steps[7])
+    users = _create_users(company, stores)
+    _close_configuration_wizard()
+    return {
+        'company': company.rec_name,
+        'stores': [s.rec_name for s in stores],
+        'online': mall.rec_name,
+        'platform': platform.rec_name,
+        'products': len(catalog),
+        'customers': len(phones),
+        'users': users,
+        }
+
+
+def _create_company(config):
+    Country = Model.get('country.country')
+    Currency = Model.get('currency.currency')
+    Party = Model.get('party.party')
+
+    china, = Country.find([('code', '=', 'CN')]) or [
+        Country(name="China", code='CN', code3='CHN', code_numeric='156')]
+    china.save()
+    cny, = Currency.find([('code', '=', 'CNY')]) or [
+        Currency(name="Chinese Yuan Renminbi", code='CNY', symbol='¥',
+            numeric_code='156', rounding=Decimal('0.01'), digits=2)]
+    cny.save()
+    Rate = Model.get('currency.currency.rate')
+    if not cny.rates:
+        Rate(currency=cny, date=dt.date(2020, 1, 1), rate=Decimal(1)).save()
+
+    party = Party(name=COMPANY_NAME)
+    address, = party.addresses
+    address.street = "肇嘉浜路 1065 号"
+    address.city = "上海"
+    address.postal_code = '200030'
+    address.country = china
+    party.save()
+    create_company(party, cny, config=config)
+    Company = Model.get('company.company')
+    company, = Company.find()
+    return company
+
+
+def _create_accounting(company):
+    create_chart(company)
+    fiscalyear = set_fiscalyear_invoice_sequences(create_fiscalyear(company))
+    fiscalyear.click('create_period')
+    accounts = get_accounts(company)
+    tax = create_tax(Decimal('0.13'), company)
+    tax.name = tax.description = "增值税 VAT 13%"
+    tax.save()
+    return accounts, tax
+
+
+def _create_warehouse(code, name, street=None):
+    Location = Model.get('stock.location')
+    children = {
+        kind: Location(name=f"{name} {label}", code=f"{code}-{suffix}",
+            type='storage')
+        for kind, label, suffix in [
+            ('input_location', "收货区 Input", 'IN'),
+            ('output_location', "出货区 Output", 'OUT'),
+            ('storage_location', "货架 Shelves", 'STO'),
+            ]}
+    Location.save(list(children.values()))
+    warehouse = Location(name=name, code=code, type='warehouse', **children)
+    warehouse.save()
+    return warehouse
+
+
+def _create_stores(company, accounts):
+    Channel = Model.get('omni.channel')
+    Journal = Model.get('account.journal')
+    Location = Model.get('stock.location')
+    PaymentMethod = Model.get('sale.point.payment.method')
+    POS = Model.get('sale.point')
+    SequenceStrict = Model.get('ir.sequence.strict')
+    SequenceType = Model.get('ir.sequence.type')
+    Account = Model.get('account.account')
+
+    central, = Location.find([('code', '=', 'WH')])
+    central.name = "中心仓 Central Warehouse"
+    central.save()
+    journal, = Journal.find([('type', '=', 'revenue')], limit=1)
+    customer_location, = Location.find([('code', '=', 'CUS')])
+    pos_sequence_type, = SequenceType.find([('name', '=', "POS")], limit=1)
+    company_address, = company.party.addresses
+
+    warehouses = {'WH': central}
+    stores = []
+    for spec in STORES:
+        warehouse = _create_warehouse(spec.code, spec.name)
+        warehouses[spec.code] = warehouse
+        pos = POS(name=f"{spec.name} 1号收银台", journal=journal)
+        pos.sequence = SequenceStrict(
+            name=f"POS {spec.code}", company=company,
+            sequence_type=pos_sequence_type, prefix=f'{spec.code}-')
+        pos.sequence.save()
+        pos.storage_location = warehouse.storage_location
+        pos.customer_location = customer_location
+        pos.save()
+        address = company.party.addresses.new()
+        address.building_name = spec.name
+        address.street = spec.street
+        address.city = "上海"
+        address.country = company_address.country
+        company.party.save()
+        stores.append(Channel(
+                code=spec.code, name=spec.name, kind='store',
+                warehouse=warehouse, sale_point=pos,
+                address=company.party.addresses[-1],
+                latitude=Decimal(spec.latitude),
+                longitude=Decimal(spec.longitude),
+                pickup=True, delivery=spec.delivery))
+    Channel.save(stores)
+
+    methods = [PaymentMethod(name="现金 Cash", account=accounts['cash'],
+            cash=True)]
+    for name in ["银行卡 Bank Card", "微信支付 WeChat Pay", "支付宝 Alipay"]:
+        account, = accounts['cash'].duplicate(default={'name': name})
+        methods.append(PaymentMethod(name=name, account=Account(account.id)))
+    PaymentMethod.save(methods)
+    return warehouses, stores
+
+
+def _create_online_channels(company, warehouses, stores):
+    Channel = Model.get('omni.channel')
+    Shop = Model.get('web.shop')
+
+    shop = Shop(name="优品线上商城 Youpin Mall", currency=company.currency)
+    shop.warehouses.append(warehouses['WH'])
+    shop.countries.append(company.party.addresses[0].country)
+    shop.save()
+    mall = Channel(code='MALL', name="优品线上商城 Youpin Mall",
+        kind='online', warehouse=warehouses['WH'], web_shop=shop,
+        priority=20)
+    platform = Channel(code='MEITUAN', name="美团外卖 Meituan Delivery",
+        kind='platform', warehouse=stores[0].warehouse, priority=30)
+    Channel.save([mall, platform])
+    return mall, platform
+
+
+def _catalog_rows(count, rng):
+    "Yield (category, code, name, price) for count products"
+    rows = []
+    for category, prefix, items in CATALOG:
+        for brand, item, specs, (low, high) in items:
+            for spec in specs:
+                rows.append((category, prefix, f"{brand} {item} {spec}",
+                        low, high))
+    # Repeat the catalog in flavours and pack sizes until it is big enough
+    variants = ["", "（新包装）", "（家庭装）", "（促销装）", "（礼盒装）"]
+    result = []
+    for round_ in range((count + len(rows) - 1) // len(rows)):
+        for category, prefix, name, low, high in rows:
+            if len(result) == count:
+                return result
+            price = Decimal(rng.randint(low * 10, high * 10)) / 10
+            if round_:
+                price = (price * Decimal('1.1') * round_).quantize(
+                    Decimal('0.1'))
+            name = name + variants[round_ % len(variants)]
+            code = f"{prefix}{len(result) + 1:04d}"
+            result.append((category, code, name, price))
+    return result
+
+
+def _create_catalog(company, accounts, tax, count, rng, out):
+    Category = Model.get('product.category')
+    Template = Model.get('product.template')
+    Uom = Model.get('product.uom')
+    Shop = Model.get('web.shop')
+
+    goods = Category(name="商品 Goods", accounting=True)
+    goods.account_revenue = accounts['revenue']
+    goods.account_expense = accounts['expense']
+    goods.customer_taxes.append(tax)
+    goods.save()
+    categories = {}
+    for category, _, _ in CATALOG:
+        categories[category] = Category(name=category)
+    Category.save(list(categories.values()))
+    unit, = Uom.find([('name', '=', "Unit")])
+
+    templates = []
+    for category, code, name, price in _catalog_rows(count, rng):
+        template = Template(name=name, code=code, type='goods',
+            default_uom=unit, salable=True, account_category=goods)
+        template.categories.append(Category(categories[category].id))
+        template.gross_price = price
+        template.cost_price = (price * Decimal('0.62') / Decimal('1.13')
+            ).quantize(Decimal('0.0001'))
+        product, = template.products
+        identifier = product.identifiers.new(type='ean')
+        identifier.code = ean13(f"69{rng.randrange(10**10):010d}")
+        templates.append(template)
+    save_in_batches(templates, "products", out)
+    products = [p for t in templates for p in t.products]
+    shop, = Shop.find([])
+    shop.categories.extend(Category(c.id) for c in categories.values())
+    Product = Model.get('product.product')
+    shop.products.extend(Product(p.id) for p in products)
+    shop.save()
+    return products
+
+
+@contextmanager
+def server_transaction():
+    "A transaction on the server as the proteus user, for bulk work"
+    config = get_config()
+    with Transaction().start(
+            config.database_name, config.user, context=config.context):
+        yield Pool()
+
+
+def _stock_warehouses(company, products, warehouses, rng, out):
+    "Receive every product in every warehouse, a few of them short"
+    with server_transaction() as pool:
+        Location = pool.get('stock.location')
+        Move = pool.get('stock.move')
+        Product = pool.get('product.product')
+        supplier, = Location.search([('code', '=', 'SUP')])
+        products = Product.browse([p.id for p in products])
+        warehouses = {code: Location(w.id) for code, w in warehouses.items()}
+        currency = company.currency.id
+        moves = []
+        for code, warehouse in warehouses.items():
+            for product in products:
+                if rng.random() < 0.05:
+                    quantity = rng.choice([0, 2, 3])
+                elif code == 'WH':
+                    quantity = rng.randint(40, 400)
+                else:
+                    quantity = rng.randint(8, 80)
+                if quantity:
+                    moves.append({
+                            'product': product.id,
+                            'quantity': quantity,
+                            'unit': product.default_uom.id,
+                            'from_location': supplier.id,
+                            'to_location': warehouse.storage_location.id,
+                            'unit_price': product.cost_price,
+                            'currency': currency,
+                            'effective_date': dt.date.today(),
+                            })
+        moves = Move.create(moves)
+        Progress("opening stock moves", len(moves), out).advance(len(moves))
+        Move.do(moves)
+
+
+def _create_customers(count, duplicates, rng, out):
+    "Create customers whose mobiles are typed as people type them"
+    numbers = mobile_numbers(rng, count - duplicates)
+    # Some customers signed up twice, in another format, at another channel
+    numbers += [rng.choice(numbers[:count // 2]) for _ in range(duplicates)]
+    with server_transaction() as pool:
+        Country = pool.get('country.country')
+        Party = pool.get('party.party')
+        china, = Country.search([('code', '=', 'CN')])
+        parties = []
+        for i, number in enumerate(numbers):
+            parties.append({
+                    'name': rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
+                    'addresses': [('create', [{
+                                    'street': (
+                                        f"{rng.choice(DISTRICTS)}"
+                                        f"{rng.choice(STREETS)} "
+                                        f"{rng.randint(1, 2000)} 号"),
+                                    'city': "上海",
+                                    'postal_code': (
+                                        f"200{rng.randint(0, 99):03d}"),
+                                    'country': china.id,
+                                    }])],
+                    'contact_mechanisms': [('create', [{
+                                    'type': 'mobile',
+                                    'value': PHONE_FORMATS[
+                                        i % len(PHONE_FORMATS)](number),
+                                    }])],
+                    })
+        progress = Progress("customers", len(parties), out)
+        for i in range(0, len(parties), 100):
+            progress.advance(len(Party.create(parties[i:i + 100])))
+    return numbers
+
+
+def _group_ids(*xml_ids):
+    config = get_config()
+    ModelData = Model.get('ir.model.data')
+    return [ModelData.get_id(x, config.context) for x in xml_ids]
+
+
+def _create_users(company, stores):
+    Company = Model.get('company.company')
+    Employee = Model.get('company.employee')
+    Group = Model.get('res.group')
+    Lang = Model.get('ir.lang')
+    Party = Model.get('party.party')
+    User = Model.get('res.user')
+
+    chinese, = Lang.find([('code', '=', 'zh_CN')])
+    manager_groups = _group_ids(
+        'omni_retail.group_omni_manager', 'omni_retail.group_omni_store',
+        'sale.group_sale_admin', 'sale.group_sale',
+        'stock.group_stock_admin', 'stock.group_stock',
+        'sale_point.group_sale_point', 'sale_point.group_sale_point_posting',
+        'product.group_product_admin', 'party.group_party_admin',
+        'account.group_account')
+    cashier_groups = _group_ids(
+        'omni_retail.group_omni_store', 'sale_point.group_sale_point')
+
+    def staff(login, name, groups, password, store=None, language=None):
+        employee = Employee(party=Party(name=name), company=company)
+        employee.party.save()
+        employee.save()
+        user = User(login=login, name=name, password=password,
+            language=language, omni_store=store)
+        user.groups.extend(Group(g) for g in groups)
+        user.companies.append(Company(company.id))
+        user.company = company
+        user.employees.append(employee)
+        user.employee = employee
+        return user
+
+    users = [staff('manager', "王建国 (区域经理 Area Manager)",
+            manager_groups, PASSWORDS['manager'])]
+    for i, (spec, store) in enumerate(zip(STORES, stores), 1):
+        users.append(staff(f'cashier{i}',
+                f"{spec.cashier} (收银员 Cashier, {store.code})",
+                cashier_groups, PASSWORDS['cashier'], store=store,
+                language=chinese))
+    User.save(users)
+    admin, = User.find([('login', '=', 'admin')])
+    admin.companies.append(Company(company.id))
+    admin.company = company
+    admin.save()
+    return [(u.login, PASSWORDS['admin' if u.login == 'admin' else
+                u.login.rstrip('0123456789')], u.name)
+        for u in [admin] + users]
+
+
+def _close_configuration_wizard():
+    "Mark the first-login configuration steps done: the demo is set up"
+    Item = Model.get('ir.module.config_wizard.item')
+    items = Item.find([('state', '=', 'open')])
+    for item in items:
+        item.state = 'done'
+    Item.save(items)
