@@ -1,0 +1,46 @@
+# omni-retail — the two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATABASE ?= omni_demo
+export TRYTOND_DATABASE__PATH := $(CURDIR)/var
+export TRYTOND_WEB__LISTEN ?= 127.0.0.1:8000
+
+.PHONY: setup demo demo-reset serve test test-sqlite test-postgresql \
+	test-browser clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --editable '.[test]'
+	touch $@
+
+# The web client (sao) loads node_modules/<dependency>/... relative to its
+# own folder: give it a node_modules that reaches the installed packages.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	ln -sfn .. node_modules/tryton-sao/node_modules
+	touch $@
+
+demo: setup
+	$(BIN)/python scripts/demo.py --database $(DATABASE)
+	$(MAKE) --no-print-directory serve
+
+demo-reset: setup
+	$(BIN)/python scripts/demo.py --database $(DATABASE) --reset
+	$(MAKE) --no-print-directory serve
+
+serve:
+	@echo "Serving the web client at http://$(TRYTOND_WEB__LISTEN)/ (Ctrl-C stops)"
+	$(BIN)/trytond -c trytond.conf -d $(DATABASE)
+
+test: setup
+	$(BIN)/python scripts/run_tests.py
+
+test-sqlite test-postgresql test-browser: setup
+	$(BIN)/python scripts/run_tests.py --backend $(@:test-%=%)
+
+clean:
+	rm -rf var/db-cache var/pytest-*.xml

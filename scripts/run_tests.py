@@ -1,0 +1,149 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Run every test: on SQLite, on PostgreSQL, then in a real browser.
+
+    python scripts/run_tests.py [--backend sqlite|postgresql|browser ...]
+        [-- pytest arguments]
+
+PostgreSQL is reached at TRYTOND_DATABASE__URI (default
+postgresql://postgres@127.0.0.1:5432/).  Without it the PostgreSQL pass is
+skipped with a clear line, unless CI is set: then its absence fails.  The
+browser pass needs Debian's chromium and is likewise mandatory in CI.
+
+Activated databases are cached per backend under var/db-cache/<digest of
+the modules' source>, so a change of code or data starts from a clean
+activation and an unchanged tree reuses it.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from demo import ROOT, source_hash
+
+PG_URI = 'postgresql://postgres@127.0.0.1:5432/'
+CHROMIUM = '/usr/bin/chromium'
+PASSES = ['sqlite', 'postgresql', 'browser']
+TEST_PATHS = ['addons', 'tests']
+BROWSER_TESTS = 'tests/browser'
+
+
+def db_cache():
+    "Return the cache folder of this source tree, dropping stale ones"
+    root = ROOT / 'var' / 'db-cache'
+    current = root / source_hash()[:16]
+    if root.exists():
+        for folder in root.iterdir():
+            if folder != current:
+                shutil.rmtree(folder, ignore_errors=True)
+    current.mkdir(parents=True, exist_ok=True)
+    return current
+
+
+def postgresql_reachable(uri):
+    import psycopg
+    try:
+        with psycopg.connect(uri.rstrip('/') + '/postgres', connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def run_pytest(name, paths, env, extra):
+    report = ROOT / 'var' / f'pytest-{name}.xml'
+    command = [sys.executable, '-m', 'pytest', *paths,
+        '-p', 'no:cacheprovider', f'--junitxml={report}', *extra]
+    print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
+    start = time.monotonic()
+    code = subprocess.call(command, cwd=ROOT, env=env)
+    counts = read_counts(report) if report.exists() else None
+    print(f"=== {name}: exit {code} in {time.monotonic() - start:.0f} s",
+        flush=True)
+    if counts is None:
+        counts = {'passed': 0, 'failed': 1, 'skipped': 0}
+    elif code not in {0, 5}:
+        counts['failed'] = max(counts['failed'], 1)
+    return counts
+
+
+def read_counts(report):
+    suites = ET.parse(report).getroot()
+    totals = {'tests': 0, 'failures': 0, 'errors': 0, 'skipped': 0}
+    for suite in suites.iter('testsuite'):
+        for key in totals:
+            totals[key] += int(suite.get(key, 0))
+    failed = totals['failures'] + totals['errors']
+    return {
+        'passed': totals['tests'] - failed - totals['skipped'],
+        'failed': failed,
+        'skipped': totals['skipped'],
+        }
+
+
+def sqlite_env(cache):
+    env = dict(os.environ, DB_CACHE=str(cache / 'sqlite'))
+    env.pop('TRYTOND_DATABASE__URI', None)
+    env.pop('DB_NAME', None)
+    return env
+
+
+def postgresql_env(cache, uri):
+    return dict(os.environ, DB_CACHE=str(cache / 'postgresql'),
+        TRYTOND_DATABASE__URI=uri, DB_NAME=f'test_omni_{os.getpid()}')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--backend', action='append', choices=PASSES,
+        help="run only these passes (default: all)")
+    parser.add_argument('pytest_args', nargs='*')
+    args = parser.parse_args(argv)
+    passes = args.backend or PASSES
+    ci = bool(os.environ.get('CI'))
+    os.environ.setdefault('TRYTOND_DATABASE__PATH', str(ROOT / 'var'))
+    cache = db_cache()
+    unit_paths = TEST_PATHS + [f'--ignore={BROWSER_TESTS}']
+
+    results = {}
+    if 'sqlite' in passes:
+        results['sqlite'] = run_pytest(
+            'sqlite', unit_paths, sqlite_env(cache), args.pytest_args)
+    if 'postgresql' in passes:
+        uri = os.environ.get('TRYTOND_DATABASE__URI', PG_URI)
+        if not uri.startswith('postgresql'):
+            uri = PG_URI
+        if postgresql_reachable(uri):
+            results['postgresql'] = run_pytest('postgresql', unit_paths,
+                postgresql_env(cache, uri), args.pytest_args)
+        elif ci:
+            print(f"\n=== postgresql: FAILED, no server at {uri} "
+                "(mandatory in CI)")
+            results['postgresql'] = {'passed': 0, 'failed': 1, 'skipped': 0}
+        else:
+            print(f"\n=== postgresql: SKIPPED, no server at {uri} "
+                "(set TRYTOND_DATABASE__URI to run it)")
+    if 'browser' in passes:
+        if os.path.exists(CHROMIUM) or ci:
+            results['browser'] = run_pytest('browser', [BROWSER_TESTS],
+                dict(os.environ), args.pytest_args)
+        else:
+            print(f"\n=== browser: SKIPPED, {CHROMIUM} is not installed "
+                "(apt-get install chromium)")
+
+    print("\n=== summary")
+    for name, counts in results.items():
+        print(f"  {name:<10} {counts['passed']} passed, "
+            f"{counts['failed']} failed, {counts['skipped']} skipped")
+    total = {k: sum(c[k] for c in results.values())
+        for k in ['passed', 'failed', 'skipped']}
+    print(f"total: {total['passed']} passed, {total['failed']} failed, "
+        f"{total['skipped']} skipped")
+    return 1 if total['failed'] or not total['passed'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

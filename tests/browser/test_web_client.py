@@ -1,0 +1,76 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The demo web client in real headless Chromium (Debian's chromium)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / 'scripts'))
+
+from demo_data import PASSWORDS  # noqa: E402
+
+DATABASE = 'omni_demo'
+PORT = 8010
+CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
+
+
+def wait_for_port(port, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(('127.0.0.1', port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+@unittest.skipUnless(os.path.exists(CHROMIUM) or os.environ.get('CI'),
+    f"{CHROMIUM} is not installed")
+class WebClientTestCase(unittest.TestCase):
+    "Staff log into the demo web client and find the chain's channels"
+
+    @classmethod
+    def setUpClass(cls):
+        env = dict(os.environ,
+            TRYTOND_DATABASE__PATH=str(ROOT / 'var'))
+        env.pop('TRYTOND_DATABASE__URI', None)
+        subprocess.run([sys.executable, str(ROOT / 'scripts' / 'demo.py'),
+                '--database', DATABASE], check=True, env=env, cwd=ROOT)
+        env['TRYTOND_WEB__LISTEN'] = f'127.0.0.1:{PORT}'
+        log = open(ROOT / 'var' / 'browser-trytond.log', 'w')
+        cls.server = subprocess.Popen(
+            [str(Path(sys.executable).parent / 'trytond'),
+                '-c', str(ROOT / 'trytond.conf'), '-d', DATABASE],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cls.addClassCleanup(log.close)
+        cls.addClassCleanup(cls.server.wait, 10)
+        cls.addClassCleanup(cls.server.terminate)
+        wait_for_port(PORT)
+
+    def open_list(self, user, password, menu):
+        shot = ROOT / 'var' / f'browser-{user}.png'
+        result = subprocess.run(
+            ['node', str(ROOT / 'tests' / 'browser' / 'sao_open_list.js')],
+            env=dict(os.environ, SAO_URL=f'http://127.0.0.1:{PORT}/',
+                SAO_DB=DATABASE, SAO_USER=user, SAO_PASS=password,
+                SAO_MENU=menu, SAO_SHOT=str(shot), CHROMIUM=CHROMIUM),
+            cwd=ROOT, capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0,
+            msg=f"{result.stdout}\n{result.stderr}\nscreenshot: {shot}")
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def test_cashier_sees_channels_in_chinese(self):
+        "A store cashier logs in and opens 全渠道零售 / 渠道 (Channels)"
+        page = self.open_list('cashier1', PASSWORDS['cashier'], "全渠道零售/渠道")
+        self.assertEqual(page['errors'], [])
+        kinds = {row["编码"]: row["类型"] for row in page['rows']}
+        self.assertEqual(kinds, {
+                'S01': "门店", 'S02': "门店", 'S03': "门店",
+                'MALL': "线上商城", 'MEITUAN': "外卖平台",
+                })
