@@ -2,8 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 from trytond.i18n import gettext
 from trytond.model import (
-    DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields,
-    sequence_ordered)
+    DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
@@ -16,10 +15,7 @@ KINDS = [
     ]
 
 
-class Channel(
-        DeactivableMixin, sequence_ordered('priority', "Allocation Priority"),
-        ModelSQL, ModelView):
-    "Sales channel: a store, the online mall or a delivery platform"
+class Channel(DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'omni.channel'
 
     code = fields.Char("Code", required=True, strip=True)
@@ -58,6 +54,10 @@ class Channel(
             ('longitude', '=', None),
             [('longitude', '>=', -180), ('longitude', '<=', 180)],
             ])
+    priority = fields.Integer(
+        "Allocation Priority", required=True,
+        help="Channels with a lower number are served first "
+        "when stock is allocated.")
     pickup = fields.Boolean(
         "Pickup in Store",
         help="Customers may collect online orders here.")
@@ -80,10 +80,7 @@ class Channel(
         cls._sql_indexes.add(
             Index(t, (t.kind, Index.Equality(cardinality='low')),
                 where=t.active == True))  # noqa: E712
-        cls.priority.help = (
-            "Channels with a lower number are served first "
-            "when stock is allocated.")
-        cls._order.append(('code', 'ASC'))
+        cls._order = [('priority', 'ASC'), ('code', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def default_company(cls):
@@ -92,6 +89,10 @@ class Channel(
     @classmethod
     def default_kind(cls):
         return 'store'
+
+    @classmethod
+    def default_priority(cls):
+        return 10
 
     @classmethod
     def default_pickup(cls):
@@ -133,24 +134,7 @@ class Channel(
     @classmethod
     def validate_fields(cls, channels, field_names):
         super().validate_fields(channels, field_names)
-        cls.check_kind_links(channels, field_names)
         cls.check_sale_point_warehouse(channels, field_names)
-
-    @classmethod
-    def check_kind_links(cls, channels, field_names=None):
-        "Check that each kind of channel has what it sells through"
-        if field_names and not (
-                field_names & {'kind', 'sale_point', 'web_shop'}):
-            return
-        for channel in channels:
-            if channel.kind == 'store' and not channel.sale_point:
-                raise ChannelValidationError(gettext(
-                        'omni_retail.msg_channel_store_sale_point',
-                        channel=channel.rec_name))
-            if channel.kind == 'online' and not channel.web_shop:
-                raise ChannelValidationError(gettext(
-                        'omni_retail.msg_channel_online_web_shop',
-                        channel=channel.rec_name))
 
     @classmethod
     def check_sale_point_warehouse(cls, channels, field_names=None):

@@ -1,10 +1,12 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from omni_retail.tests import TranslationTestMixin
 from trytond.modules.company.tests import CompanyTestMixin
 from trytond.tests.test_tryton import ModuleTestCase
 
 
-class OmniO2OTestCase(CompanyTestMixin, ModuleTestCase):
+class OmniO2OTestCase(
+        TranslationTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test omni_o2o module"
     module = 'omni_o2o'
 

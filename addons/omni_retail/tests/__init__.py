@@ -1,5 +1,5 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-from .tools import TranslationTestMixin
+from .tools import TranslationTestMixin, run_scenario, scenarios
 
-__all__ = ['TranslationTestMixin']
+__all__ = ['TranslationTestMixin', 'run_scenario', 'scenarios']

@@ -1,12 +1,14 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import importlib
+import io
 import os
+import unittest
 
 import polib
 
 from trytond.pool import Pool
-from trytond.tests.test_tryton import with_transaction
+from trytond.tests.test_tryton import load_doc_tests, with_transaction
 
 
 class TranslationTestMixin:
@@ -37,3 +39,21 @@ class TranslationTestMixin:
                 self.assertFalse(missing,
                     msg=f"Untranslated in {path}:\n\n" + '\n'.join(
                         str(e) for e in missing))
+
+
+def scenarios(test_file):
+    "Return the scenario files beside test_file"
+    directory = os.path.dirname(test_file)
+    return sorted(f for f in os.listdir(directory) if f.endswith('.rst'))
+
+
+def run_scenario(test_name, test_file, scenario):
+    "Run one scenario doctest with Tryton's set-up; fail with its report"
+    loader = unittest.TestLoader()
+    loader.testNamePatterns = [scenario]
+    suite = load_doc_tests(
+        test_name, test_file, loader, unittest.TestSuite(), None)
+    stream = io.StringIO()
+    result = unittest.TextTestRunner(stream=stream).run(suite)
+    if not result.testsRun or not result.wasSuccessful():
+        raise AssertionError(stream.getvalue())
