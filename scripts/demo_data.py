@@ -13,6 +13,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import zip_longest
 
 from proteus import Model
 from proteus.config import get_config
@@ -377,13 +378,13 @@ def _create_online_channels(company, warehouses, stores):
 
 
 def _catalog_rows(count, rng):
-    "Yield (category, code, name, price) for count products"
-    rows = []
-    for category, prefix, items in CATALOG:
-        for brand, item, specs, (low, high) in items:
-            for spec in specs:
-                rows.append((category, prefix, f"{brand} {item} {spec}",
-                        low, high))
+    "Return (category, code, name, price) for count products"
+    by_category = [[
+            (category, prefix, f"{brand} {item} {spec}", low, high)
+            for brand, item, specs, (low, high) in items for spec in specs]
+        for category, prefix, items in CATALOG]
+    # Take the categories in turn so that a small catalog has them all
+    rows = [row for rows in zip_longest(*by_category) for row in rows if row]
     # Repeat the catalog in flavours and pack sizes until it is big enough
     variants = ["", "（新包装）", "（家庭装）", "（促销装）", "（礼盒装）"]
     result = []
@@ -463,22 +464,21 @@ def _stock_warehouses(company, products, warehouses, rng, out):
         for code, warehouse in warehouses.items():
             for product in products:
                 if rng.random() < 0.05:
-                    quantity = rng.choice([0, 2, 3])
+                    quantity = rng.choice([1, 2, 3])
                 elif code == 'WH':
                     quantity = rng.randint(40, 400)
                 else:
                     quantity = rng.randint(8, 80)
-                if quantity:
-                    moves.append({
-                            'product': product.id,
-                            'quantity': quantity,
-                            'unit': product.default_uom.id,
-                            'from_location': supplier.id,
-                            'to_location': warehouse.storage_location.id,
-                            'unit_price': product.cost_price,
-                            'currency': currency,
-                            'effective_date': dt.date.today(),
-                            })
+                moves.append({
+                        'product': product.id,
+                        'quantity': quantity,
+                        'unit': product.default_uom.id,
+                        'from_location': supplier.id,
+                        'to_location': warehouse.storage_location.id,
+                        'unit_price': product.cost_price,
+                        'currency': currency,
+                        'effective_date': dt.date.today(),
+                        })
         moves = Move.create(moves)
         Progress("opening stock moves", len(moves), out).advance(len(moves))
         Move.do(moves)
@@ -534,6 +534,8 @@ def _create_users(company, stores):
     User = Model.get('res.user')
 
     chinese, = Lang.find([('code', '=', 'zh_CN')])
+    if not chinese.translatable:
+        chinese.click('load_translations')
     manager_groups = _group_ids(
         'omni_retail.group_omni_manager', 'omni_retail.group_omni_store',
         'sale.group_sale_admin', 'sale.group_sale',

@@ -1,0 +1,139 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The demo chain that `make demo` loads, on a small scale, on each backend."""
+import io
+import sys
+import unittest
+from collections import Counter
+from pathlib import Path
+
+from proteus import Model
+from trytond.model.exceptions import AccessError
+from trytond.tests.test_tryton import drop_db
+from trytond.tests.tools import activate_modules, set_user
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'scripts'))
+
+import demo_data  # noqa: E402
+
+PRODUCTS, CUSTOMERS, DUPLICATES = 30, 48, 6
+
+
+class DemoDataTestCase(unittest.TestCase):
+    "A newcomer's demo chain is complete and consistent"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        cls.config = activate_modules('omni_o2o')
+        cls.addClassCleanup(drop_db)
+        cls.log = io.StringIO()
+        cls.summary = demo_data.load(products=PRODUCTS, customers=CUSTOMERS,
+            duplicates=DUPLICATES, out=cls.log)
+
+    def setUp(self):
+        set_user(1, self.config)
+
+    def test_progress_is_shown(self):
+        "Loading tells which step it is at and how far it came"
+        output = self.log.getvalue()
+        self.assertIn("[1/8] company, currency and country", output)
+        self.assertIn("[8/8] staff and logins", output)
+        self.assertIn(f"customers: {CUSTOMERS}/{CUSTOMERS}", output)
+        self.assertEqual(demo_data.loading_state(), 'loaded')
+
+    def test_company_in_china(self):
+        "The chain keeps its books in yuan, in China"
+        Company = Model.get('company.company')
+        company, = Company.find([])
+        self.assertEqual(company.currency.code, 'CNY')
+        self.assertEqual(company.party.addresses[0].country.code, 'CN')
+
+    def test_channels(self):
+        "Three stores with their till and warehouse, a mall, a platform"
+        Channel = Model.get('omni.channel')
+        channels = {c.code: c for c in Channel.find([])}
+        self.assertEqual(set(channels),
+            {'S01', 'S02', 'S03', 'MALL', 'MEITUAN'})
+        stores = [c for c in channels.values() if c.kind == 'store']
+        self.assertEqual(len(stores), 3)
+        self.assertEqual(len({s.warehouse for s in stores}), 3)
+        for store in stores:
+            self.assertEqual(
+                store.sale_point.storage_location.warehouse, store.warehouse)
+            self.assertTrue(store.latitude and store.longitude)
+        self.assertEqual(channels['MALL'].kind, 'online')
+        self.assertTrue(channels['MALL'].web_shop)
+        self.assertEqual(channels['MEITUAN'].kind, 'platform')
+
+        Method = Model.get('sale.point.payment.method')
+        self.assertTrue(Method.find([('cash', '=', True)]))
+
+    def test_catalog_stocked_everywhere(self):
+        "Products in several categories with barcodes, in stock in every store"
+        Channel = Model.get('omni.channel')
+        Product = Model.get('product.product')
+        products = Product.find([('salable', '=', True)])
+        self.assertEqual(len(products), PRODUCTS)
+        self.assertGreaterEqual(
+            len({c for p in products for c in p.categories}), 5)
+        barcodes = [i.code for p in products for i in p.identifiers]
+        self.assertEqual(len(set(barcodes)), PRODUCTS)
+        self.assertTrue(all(
+                len(b) == 13 and b == demo_data.ean13(b[:12])
+                for b in barcodes))
+        self.assertEqual(len({p.code for p in products}), PRODUCTS)
+        for store in Channel.find([('kind', '=', 'store')]):
+            with self.config.set_context(locations=[store.warehouse.id]):
+                quantities = [p.quantity for p in Product.find(
+                        [('salable', '=', True)])]
+            self.assertTrue(all(q > 0 for q in quantities), store.code)
+
+    def test_customers_phones(self):
+        "Phones typed in many formats name the same numbers; some twice"
+        Mechanism = Model.get('party.contact_mechanism')
+        mobiles = Mechanism.find([('type', '=', 'mobile')])
+        self.assertEqual(len(mobiles), CUSTOMERS)
+        self.assertTrue(all(m.value_compact.startswith('+86')
+                and len(m.value_compact) == 14 for m in mobiles))
+        counts = Counter(m.value_compact for m in mobiles)
+        self.assertEqual(sum(n - 1 for n in counts.values()), DUPLICATES)
+
+    def test_formats_typed(self):
+        "Every typing format of a number parses to that number"
+        import phonenumbers
+        number = '13800138000'
+        for format_ in demo_data.PHONE_FORMATS:
+            parsed = phonenumbers.parse(format_(number), 'CN')
+            self.assertEqual(
+                phonenumbers.format_number(
+                    parsed, phonenumbers.PhoneNumberFormat.E164),
+                '+8613800138000')
+
+    def test_staff(self):
+        "A manager and one cashier per store, working in Chinese"
+        User = Model.get('res.user')
+        Channel = Model.get('omni.channel')
+        logins = {u.login: u for u in User.find([])}
+        self.assertLessEqual({'admin', 'manager', 'cashier1', 'cashier2',
+                'cashier3'}, set(logins))
+        stores = {u.omni_store.code for login, u in logins.items()
+            if login.startswith('cashier')}
+        self.assertEqual(stores, {'S01', 'S02', 'S03'})
+        self.assertEqual(logins['cashier1'].language.code, 'zh_CN')
+        self.assertTrue(logins['cashier1'].employee)
+
+        set_user(logins['cashier1'], self.config)
+        channel, = Channel.find([('code', '=', 'S01')])
+        channel.pickup = not channel.pickup
+        with self.assertRaises(AccessError):
+            channel.save()
+        set_user(logins['manager'], self.config)
+        channel, = Channel.find([('code', '=', 'S01')])
+        channel.pickup = not channel.pickup
+        channel.save()
+
+
+if __name__ == '__main__':
+    unittest.main()
