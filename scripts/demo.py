@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,28 +39,28 @@ def database_exists(name):
     return name in database.list()
 
 
-def create_database(name):
+@contextmanager
+def server_connection():
+    "An autocommit connection to the database server, outside any database"
     from trytond import backend
     database = backend.Database()
     database.connect()
     connection = database.get_connection(autocommit=True)
     try:
-        database.create(connection, name)
+        yield database, connection
     finally:
         database.put_connection(connection)
         database.close()
+
+
+def create_database(name):
+    with server_connection() as (database, connection):
+        database.create(connection, name)
 
 
 def drop_database(name):
-    from trytond import backend
-    database = backend.Database()
-    database.connect()
-    connection = database.get_connection(autocommit=True)
-    try:
+    with server_connection() as (database, connection):
         database.drop(connection, name)
-    finally:
-        database.put_connection(connection)
-        database.close()
 
 
 def trytond_admin(config_file, name, *arguments):
