@@ -36,9 +36,9 @@ class TranslationTestMixin:
                     if e.msgstr and not e.fuzzy and not e.obsolete}
                 missing = [e for e in sources
                     if (e.msgctxt, e.msgid) not in translated]
-                self.assertFalse(missing,
-                    msg=f"Untranslated in {path}:\n\n" + '\n'.join(
-                        str(e) for e in missing))
+                if missing:
+                    self.fail(f"Untranslated in {path}:\n\n" + '\n'.join(
+                            str(e) for e in missing))
 
 
 def scenarios(test_file):

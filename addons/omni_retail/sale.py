@@ -1,0 +1,61 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.i18n import gettext
+from trytond.model import ModelView, Workflow
+from trytond.pool import Pool, PoolMeta
+
+from .exceptions import POSSaleReopenError
+
+
+class POSSale(metaclass=PoolMeta):
+    __name__ = 'sale.point.sale'
+
+    @classmethod
+    def omni_store_sales(cls, sales):
+        "Return the sales rung up at the till of an omni store"
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        points = {s.point for s in sales}
+        stores = Channel.search([
+                ('kind', '=', 'store'),
+                ('sale_point', 'in', [p.id for p in points]),
+                ])
+        store_points = {s.sale_point for s in stores}
+        return [s for s in sales if s.point in store_points]
+
+    @classmethod
+    @Workflow.transition('done')
+    def do(cls, sales):
+        "Take the goods out of the store's stock at the moment of sale"
+        pool = Pool()
+        Level = pool.get('omni.stock.level')
+        Move = pool.get('stock.move')
+        moves = [move for sale in cls.omni_store_sales(sales)
+            for line in sale.lines
+            if (move := line.get_stock_move())]
+        if moves:
+            Move.save(moves)
+            Level.check_available(Move.warehouse_needs(moves))
+            Move.do(moves)
+        super().do(sales)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('open')
+    def open(cls, sales):
+        for sale in cls.omni_store_sales(
+                [s for s in sales if s.state == 'done']):
+            raise POSSaleReopenError(gettext(
+                    'omni_retail.msg_pos_sale_reopen_done',
+                    sale=sale.rec_name))
+        super().open(sales)
+
+
+class POSSaleLine(metaclass=PoolMeta):
+    __name__ = 'sale.point.sale.line'
+
+    def get_stock_move(self):
+        # Lines of omni stores moved their goods when the sale was done
+        if self.moves:
+            return None
+        return super().get_stock_move()
