@@ -300,7 +300,9 @@ def _create_warehouse(code, name, street=None):
             ('storage_location', "货架 Shelves", 'STO'),
             ]}
     Location.save(list(children.values()))
-    warehouse = Location(name=name, code=code, type='warehouse', **children)
+    lost_found, = Location.find([('type', '=', 'lost_found')], limit=1)
+    warehouse = Location(name=name, code=code, type='warehouse',
+        lost_found_location=lost_found, **children)
     warehouse.save()
     return warehouse
 

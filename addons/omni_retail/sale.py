@@ -59,3 +59,9 @@ class POSSaleLine(metaclass=PoolMeta):
         if self.moves:
             return None
         return super().get_stock_move()
+
+    @property
+    def to_location(self):
+        # As the point's help says: returns go to storage without a
+        # return location
+        return super().to_location or self.sale.point.storage_location

@@ -11,6 +11,7 @@ from trytond.model import Index, Model, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -135,10 +136,9 @@ class Level(ModelSQL, ModelView):
         cursor = transaction.connection.cursor()
         existing = set()
         keys = sorted(keys)
-        for i in range(0, len(keys), transaction.database.IN_MAX):
-            products = {p for p, _ in keys[i:i + transaction.database.IN_MAX]}
+        for sub_products in grouped_slice(sorted({p for p, _ in keys})):
             cursor.execute(*table.select(table.product, table.warehouse,
-                    where=table.product.in_(list(products))))
+                    where=reduce_ids(table.product, sub_products)))
             existing.update(cursor)
         missing = [k for k in keys if k not in existing]
         if missing:
@@ -159,19 +159,6 @@ class Level(ModelSQL, ModelView):
                 ('warehouse', 'in', [int(w) for w in warehouses]),
                 ], order=[('product', 'ASC'), ('warehouse', 'ASC')])
         return {(l.product.id, l.warehouse.id): l for l in levels}
-
-    @classmethod
-    def reserve(cls, moves):
-        """Assign the outgoing moves if every one is available, else refuse
-        them all with a StockShortageError.
-
-        The level rows are locked in product order first: concurrent orders
-        for the same goods queue instead of both taking the last unit."""
-        pool = Pool()
-        Move = pool.get('stock.move')
-        needs = Move.warehouse_needs(moves)
-        cls.check_available(needs)
-        Move.assign(moves)
 
     @classmethod
     def check_available(cls, needs):
@@ -255,6 +242,25 @@ class Level(ModelSQL, ModelView):
 
 class Move(metaclass=PoolMeta):
     __name__ = 'stock.move'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'reserve': RPC(readonly=False, instantiate=0),
+                })
+
+    @classmethod
+    def reserve(cls, moves):
+        """Assign the outgoing moves if every one is available, else refuse
+        them all with a StockShortageError.
+
+        The level rows are locked in product order first: concurrent orders
+        for the same goods queue instead of both taking the last unit."""
+        pool = Pool()
+        Level = pool.get('omni.stock.level')
+        Level.check_available(cls.warehouse_needs(moves))
+        cls.assign(moves)
 
     @classmethod
     def create(cls, vlist):
