@@ -11,7 +11,6 @@ from trytond.model import Index, Model, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -134,13 +133,11 @@ class Level(ModelSQL, ModelView):
         transaction = Transaction()
         table = cls.__table__()
         cursor = transaction.connection.cursor()
-        existing = set()
-        keys = sorted(keys)
-        for sub_products in grouped_slice(sorted({p for p, _ in keys})):
-            cursor.execute(*table.select(table.product, table.warehouse,
-                    where=reduce_ids(table.product, sub_products)))
-            existing.update(cursor)
-        missing = [k for k in keys if k not in existing]
+        products = sorted({p for p, _ in keys})
+        cursor.execute(*table.select(table.product, table.warehouse,
+                where=fields.SQL_OPERATORS['in'](table.product, products)))
+        existing = set(cursor)
+        missing = [k for k in sorted(keys) if k not in existing]
         if missing:
             cursor.execute(*table.insert(
                     [table.product, table.warehouse, table.on_hand,

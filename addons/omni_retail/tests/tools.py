@@ -4,9 +4,11 @@ import importlib
 import io
 import os
 import unittest
+from decimal import Decimal
 
 import polib
 
+from proteus import Model
 from trytond.pool import Pool
 from trytond.tests.test_tryton import load_doc_tests, with_transaction
 
@@ -57,3 +59,69 @@ def run_scenario(test_name, test_file, scenario):
     result = unittest.TextTestRunner(stream=stream).run(suite)
     if not result.testsRun or not result.wasSuccessful():
         raise AssertionError(stream.getvalue())
+
+
+def create_store(code, company=None, config=None):
+    """Create the store channel code with its warehouse and till, using the
+    proteus config"""
+    Channel = Model.get('omni.channel', config=config)
+    Journal = Model.get('account.journal', config=config)
+    Location = Model.get('stock.location', config=config)
+    POS = Model.get('sale.point', config=config)
+    SequenceStrict = Model.get('ir.sequence.strict', config=config)
+    SequenceType = Model.get('ir.sequence.type', config=config)
+
+    customer, = Location.find([('code', '=', 'CUS')])
+    lost_found, = Location.find([('type', '=', 'lost_found')], limit=1)
+    locations = {
+        field: Location(name=f"{code} {field}", type='storage')
+        for field in ['input_location', 'output_location', 'storage_location']}
+    Location.save(list(locations.values()))
+    warehouse = Location(name=code, code=code, type='warehouse',
+        lost_found_location=lost_found, **locations)
+    warehouse.save()
+    journal, = Journal.find([('type', '=', 'revenue')], limit=1)
+    sequence_type, = SequenceType.find([('name', '=', "POS")], limit=1)
+    till = POS(name=f"{code} till", journal=journal)
+    till.sequence = SequenceStrict(name=code, sequence_type=sequence_type)
+    till.sequence.save()
+    till.storage_location = warehouse.storage_location
+    till.customer_location = customer
+    till.save()
+    store = Channel(code=code, name=code, kind='store', warehouse=warehouse,
+        sale_point=till)
+    store.save()
+    return store
+
+
+def create_goods(code, accounts, gross_price=Decimal('5'), config=None):
+    "Create salable goods with an accounting category"
+    Category = Model.get('product.category', config=config)
+    Template = Model.get('product.template', config=config)
+    Uom = Model.get('product.uom', config=config)
+
+    category, = Category.find([('name', '=', "Goods")]) or [
+        Category(name="Goods", accounting=True,
+            account_revenue=accounts['revenue'])]
+    category.save()
+    unit, = Uom.find([('name', '=', 'Unit')])
+    template = Template(name=code, code=code, type='goods',
+        default_uom=unit, salable=True, account_category=category)
+    template.gross_price = gross_price
+    template.save()
+    product, = template.products
+    return product
+
+
+def receive(product, store, quantity, config=None):
+    "Receive quantity of product from the supplier into the store"
+    Location = Model.get('stock.location', config=config)
+    Move = Model.get('stock.move', config=config)
+    supplier, = Location.find([('code', '=', 'SUP')])
+    move = Move(product=product, quantity=quantity, unit=product.default_uom,
+        from_location=supplier, to_location=store.warehouse.storage_location,
+        unit_price=product.cost_price or Decimal('1'),
+        currency=store.company.currency)
+    move.save()
+    move.click('do')
+    return move

@@ -1,0 +1,148 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""No oversell: tills, the online mall and a delivery platform race for the
+last units of one store, each on its own connection (PostgreSQL only: SQLite
+has no row locks to race for)."""
+import random
+import threading
+import time
+import unittest
+from collections import Counter
+from decimal import Decimal
+
+from proteus import Model
+from trytond import backend
+from trytond.modules.account.tests.tools import create_chart, get_accounts
+from trytond.modules.company.tests.tools import create_company
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, drop_db
+from trytond.tests.tools import activate_modules
+from trytond.transaction import Transaction, TransactionError
+
+from omni_retail.exceptions import StockShortageError
+from omni_retail.tests import create_goods, create_store, receive
+
+UNITS = 10
+BUYERS = 60
+
+
+@unittest.skipIf(backend.name != 'postgresql', "row locks need PostgreSQL")
+class StockRaceTestCase(unittest.TestCase):
+    "Sixty buyers on three channels, ten units in the store"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        config = activate_modules('omni_retail')
+        cls.addClassCleanup(drop_db)
+        config.skip_warning = True
+        _ = create_company()
+        _ = create_chart()
+        accounts = get_accounts()
+        Method = Model.get('sale.point.payment.method')
+        cash = Method(name="Cash", account=accounts['cash'], cash=True)
+        cash.save()
+        store = create_store('S01')
+        product = create_goods('TEA', accounts)
+        receive(product, store, UNITS)
+        cls.company = store.company.id
+        cls.store = store.id
+        cls.product = product.id
+        cls.cash = cash.id
+
+    def run_in_transaction(self, work):
+        """Run work in its own transaction until it commits or is refused,
+        taking the locks it asks for at the start as the dispatcher does"""
+        extras = {}
+        context = {'company': self.company, '_skip_warnings': True}
+        for attempt in range(500):
+            try:
+                with Transaction().start(
+                        DB_NAME, 1, context=context, **extras) as transaction:
+                    try:
+                        work()
+                    except TransactionError as e:
+                        transaction.rollback()
+                        e.fix(extras)
+                        continue
+                return 'accepted', attempt
+            except StockShortageError:
+                return 'refused', attempt
+            except backend.DatabaseOperationalError:
+                time.sleep(random.uniform(0, 0.02 * min(attempt, 10)))
+        return 'gave up', attempt
+
+    def order(self):
+        "An online or platform order of one unit: reserved at the store"
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        Location = pool.get('stock.location')
+        Move = pool.get('stock.move')
+        Product = pool.get('product.product')
+        store = Channel(self.store)
+        product = Product(self.product)
+        customer, = Location.search([('code', '=', 'CUS')])
+        move, = Move.create([{
+                    'product': product.id,
+                    'unit': product.default_uom.id,
+                    'quantity': 1,
+                    'from_location': store.warehouse.storage_location.id,
+                    'to_location': customer.id,
+                    'unit_price': Decimal('5'),
+                    'currency': store.company.currency.id,
+                    }])
+        Move.reserve([move])
+
+    def till_sale(self):
+        "A till sale of one unit, paid cash: the goods leave at once"
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        Sale = pool.get('sale.point.sale')
+        Line = pool.get('sale.point.sale.line')
+        Payment = pool.get('sale.point.payment')
+        store = Channel(self.store)
+        sale = Sale(point=store.sale_point, company=self.company)
+        line = Line(sale=sale, product=self.product, quantity=1)
+        line.on_change_product()
+        sale.lines = [line]
+        sale.save()
+        Payment.create([{
+                    'sale': sale.id, 'method': self.cash,
+                    'amount': sale.amount_to_pay}])
+        Sale.process([sale])
+        if sale.state != 'done':
+            raise AssertionError(f"sale left {sale.state}")
+
+    def test_no_oversell(self):
+        "Exactly the units in stock are sold, whichever channel asks"
+        channels = [self.order, self.order, self.till_sale]
+        barrier = threading.Barrier(BUYERS)
+        results = [None] * BUYERS
+
+        def buyer(i):
+            barrier.wait()
+            results[i] = (i % 3, *self.run_in_transaction(channels[i % 3]))
+
+        threads = [threading.Thread(target=buyer, args=(i,))
+            for i in range(BUYERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        outcomes = Counter(outcome for _, outcome, _ in results)
+        self.assertEqual(outcomes, {'accepted': UNITS,
+                'refused': BUYERS - UNITS}, msg=results)
+        with Transaction().start(DB_NAME, 1):
+            pool = Pool()
+            Level = pool.get('omni.stock.level')
+            Channel = pool.get('omni.channel')
+            warehouse = Channel(self.store).warehouse
+            level, = Level.search([('warehouse', '=', warehouse.id)])
+            sold = sum(1 for kind, outcome, _ in results
+                if outcome == 'accepted' and kind == 2)
+            self.assertEqual(
+                (level.on_hand, level.reserved, level.available),
+                (UNITS - sold, UNITS - sold, 0))
+            self.assertEqual(Level.reconcile(), [])
