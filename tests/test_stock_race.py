@@ -3,9 +3,7 @@
 """No oversell: tills, the online mall and a delivery platform race for the
 last units of one store, each on its own connection (PostgreSQL only: SQLite
 has no row locks to race for)."""
-import random
 import threading
-import time
 import unittest
 from collections import Counter
 from decimal import Decimal
@@ -17,10 +15,11 @@ from trytond.modules.company.tests.tools import create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import Transaction
 
 from omni_retail.exceptions import StockShortageError
-from omni_retail.tests import create_goods, create_store, receive
+from omni_retail.tests import (
+    create_goods, create_store, receive, run_committed)
 
 UNITS = 10
 BUYERS = 60
@@ -50,28 +49,6 @@ class StockRaceTestCase(unittest.TestCase):
         cls.store = store.id
         cls.product = product.id
         cls.cash = cash.id
-
-    def run_in_transaction(self, work):
-        """Run work in its own transaction until it commits or is refused,
-        taking the locks it asks for at the start as the dispatcher does"""
-        extras = {}
-        context = {'company': self.company, '_skip_warnings': True}
-        for attempt in range(500):
-            try:
-                with Transaction().start(
-                        DB_NAME, 1, context=context, **extras) as transaction:
-                    try:
-                        work()
-                    except TransactionError as e:
-                        transaction.rollback()
-                        e.fix(extras)
-                        continue
-                return 'accepted', attempt
-            except StockShortageError:
-                return 'refused', attempt
-            except backend.DatabaseOperationalError:
-                time.sleep(random.uniform(0, 0.02 * min(attempt, 10)))
-        return 'gave up', attempt
 
     def order(self):
         "An online or platform order of one unit: reserved at the store"
@@ -120,9 +97,15 @@ class StockRaceTestCase(unittest.TestCase):
         barrier = threading.Barrier(BUYERS)
         results = [None] * BUYERS
 
+        context = {'company': self.company, '_skip_warnings': True}
+
         def buyer(i):
             barrier.wait()
-            results[i] = (i % 3, *self.run_in_transaction(channels[i % 3]))
+            try:
+                _, restarts = run_committed(channels[i % 3], context)
+                results[i] = (i % 3, 'accepted', restarts)
+            except StockShortageError:
+                results[i] = (i % 3, 'refused', None)
 
         threads = [threading.Thread(target=buyer, args=(i,))
             for i in range(BUYERS)]

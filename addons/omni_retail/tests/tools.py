@@ -3,14 +3,19 @@
 import importlib
 import io
 import os
+import random
+import time
 import unittest
 from decimal import Decimal
 
 import polib
 
 from proteus import Model
+from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import load_doc_tests, with_transaction
+from trytond.tests.test_tryton import (
+    DB_NAME, load_doc_tests, with_transaction)
+from trytond.transaction import Transaction, TransactionError
 
 
 class TranslationTestMixin:
@@ -125,3 +130,24 @@ def receive(product, store, quantity, config=None):
     move.save()
     move.click('do')
     return move
+
+
+def run_committed(work, context=None, user=1, attempts=500):
+    """Run work in its own committed transaction, as the RPC dispatcher
+    does: restart with the locks it asks for, retry when a concurrent
+    transaction won; return (work's result, number of restarts)"""
+    extras = {}
+    for attempt in range(attempts):
+        try:
+            with Transaction().start(
+                    DB_NAME, user, context=context, **extras) as transaction:
+                try:
+                    result = work()
+                except TransactionError as e:
+                    transaction.rollback()
+                    e.fix(extras)
+                    continue
+            return result, attempt
+        except backend.DatabaseOperationalError:
+            time.sleep(random.uniform(0, 0.02 * min(attempt, 10)))
+    raise TimeoutError(f"gave up after {attempts} attempts")
