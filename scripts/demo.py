@@ -95,6 +95,8 @@ def prepare_database(config_file, name, reset):
     elif not stamp.exists() or stamp.read_text() != current:
         print(f"Updating database {name}: the modules changed")
         trytond_admin(config_file, name, '--all')
+        from reconcile import reconcile
+        reconcile(name, repair=True)
         action = 'updated'
     else:
         action = 'reused'

@@ -66,7 +66,11 @@ const SHOT = process.env.SAO_SHOT || 'sao.png';
     const pane = page.locator('#tabcontent .tab-pane.active');
     await pane.locator('.treeview table').first().waitFor({ state: 'visible' });
     await idle();
-    // one object per row, keyed by the visible column titles
+    // sao renders the rows after the data arrived: give them a moment
+    await pane.locator('.treeview tbody tr').first()
+      .waitFor({ state: 'visible', timeout: 5000 }).catch(() => {});
+    // one object per row, keyed by the visible column titles (sao's
+    // filler rows left out)
     const rows = await pane.locator('.treeview table').first().evaluate(
       (table) => {
         const cells = (tr, tag) => Array.from(tr.querySelectorAll(tag))
@@ -78,7 +82,7 @@ const SHOT = process.env.SAO_SHOT || 'sao.png';
             if (titles[i] && titles[i].shown && titles[i].text) row[titles[i].text] = c.text;
           });
           return row;
-        });
+        }).filter((row) => Object.values(row).some((text) => text));
       });
     await page.screenshot({ path: SHOT });
     console.log(JSON.stringify({ title, rows, errors }));

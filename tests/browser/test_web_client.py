@@ -74,3 +74,16 @@ class WebClientTestCase(unittest.TestCase):
                 'S01': "门店", 'S02': "门店", 'S03': "门店",
                 'MALL': "线上商城", 'MEITUAN': "外卖平台",
                 })
+
+    def test_cashier_sees_stock_of_own_store(self):
+        "A cashier's 门店库存 (Stock by Store) lists their store's stock only"
+        page = self.open_list(
+            'cashier1', PASSWORDS['cashier'], "全渠道零售/门店库存")
+        self.assertEqual(page['errors'], [])
+        self.assertGreaterEqual(len(page['rows']), 20)  # the first screen
+        self.assertEqual({row["仓库"] for row in page['rows']},
+            {"[S01] 徐家汇店 Xujiahui"})
+        for row in page['rows']:
+            on_hand, reserved, available = (
+                float(row[c].split()[0]) for c in ["在库", "预占", "可用库存"])
+            self.assertEqual(available, on_hand - reserved)
