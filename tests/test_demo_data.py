@@ -7,7 +7,7 @@ import unittest
 from collections import Counter
 from pathlib import Path
 
-from proteus import Model
+from proteus import Model, Wizard
 from trytond.model.exceptions import AccessError
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
@@ -89,6 +89,17 @@ class DemoDataTestCase(unittest.TestCase):
                 quantities = [p.quantity for p in Product.find(
                         [('salable', '=', True)])]
             self.assertTrue(all(q > 0 for q in quantities), store.code)
+
+    def test_stock_levels_match_moves(self):
+        "Every product has a stock level in every store, as the moves say"
+        Channel = Model.get('omni.channel')
+        Level = Model.get('omni.stock.level')
+        for store in Channel.find([('kind', '=', 'store')]):
+            levels = Level.find([('warehouse', '=', store.warehouse.id)])
+            self.assertEqual(len(levels), PRODUCTS)
+            self.assertTrue(all(l.available > 0 for l in levels))
+        reconcile = Wizard('omni.stock.level.reconcile')
+        self.assertEqual(reconcile.form.drifts, '')
 
     def test_customers_phones(self):
         "Phones typed in many formats name the same numbers; some twice"
