@@ -6,12 +6,13 @@ from collections import defaultdict
 from sql import Conflict
 from sql.functions import CurrentTimestamp
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, Model, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import StockShortageError, UnknownCodeError
@@ -122,7 +123,7 @@ class Level(ModelSQL, ModelView):
                     & (table.warehouse == warehouse)))
             if cursor.rowcount != 1:
                 # The row was inserted by a transaction this one cannot see
-                raise transaction.database.DatabaseOperationalError(
+                raise backend.DatabaseOperationalError(
                     "stock level row not visible")
 
     @classmethod
@@ -166,7 +167,9 @@ class Level(ModelSQL, ModelView):
         Location = pool.get('stock.location')
         if not needs:
             return
-        levels = cls.get({p for p, _ in needs}, {w for _, w in needs})
+        # Stock integrity, not a read by the user: whoever sells sees all
+        with without_check_access():
+            levels = cls.get({p for p, _ in needs}, {w for _, w in needs})
         cls.lock([levels[k] for k in sorted(needs) if k in levels])
         for (product, warehouse), quantity in sorted(needs.items()):
             level = levels.get((product, warehouse))
