@@ -1,0 +1,105 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.i18n import gettext
+from trytond.model import Model
+from trytond.pool import Pool
+from trytond.rpc import RPC
+from trytond.transaction import without_check_access
+
+from .exceptions import UnknownChannelError
+from .party import phone_key
+
+
+class Member(Model):
+    "Members of the chain, one per mobile number, for every channel"
+    __name__ = 'omni.member'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'register': RPC(readonly=False),
+                'lookup': RPC(readonly=True),
+                })
+
+    @classmethod
+    def register(cls, phone, name, channel_code):
+        """Return the member of phone, making a member of the customer with
+        that mobile or of a new one when there is none"""
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        Date = pool.get('ir.date')
+        key = phone_key(phone)
+        channels = Channel.search([('code', '=', channel_code)], limit=1)
+        if not channels:
+            raise UnknownChannelError(gettext(
+                    'omni_members.msg_unknown_channel', code=channel_code))
+        channel, = channels
+        with without_check_access():
+            member = cls.find(key)
+            if member:
+                return cls.describe(member, created=False)
+            party = cls.customer(key) or cls.new_customer(name, key)
+            party.member_number = cls.next_number()
+            party.phone_key = key
+            party.member_channel = channel
+            party.member_since = Date.today()
+            party.save()
+            return cls.describe(party, created=True)
+
+    @classmethod
+    def lookup(cls, phone):
+        "Return the member of phone, whatever its format, or None"
+        with without_check_access():
+            member = cls.find(phone_key(phone))
+            return cls.describe(member) if member else None
+
+    @classmethod
+    def find(cls, key):
+        pool = Pool()
+        Party = pool.get('party.party')
+        members = Party.search([
+                ('phone_key', '=', key),
+                ('member_number', '!=', None),
+                ], limit=1)
+        return members[0] if members else None
+
+    @classmethod
+    def customer(cls, key):
+        "Return the oldest customer who is not a member and has the mobile"
+        pool = Pool()
+        Party = pool.get('party.party')
+        customers = Party.search([
+                ('member_number', '=', None),
+                ('contact_mechanisms', 'where', [
+                        ('type', 'in', ['mobile', 'phone']),
+                        ('value_compact', '=', key),
+                        ]),
+                ], order=[('id', 'ASC')], limit=1)
+        return customers[0] if customers else None
+
+    @classmethod
+    def new_customer(cls, name, key):
+        pool = Pool()
+        Party = pool.get('party.party')
+        ContactMechanism = pool.get('party.contact_mechanism')
+        return Party(name=name, contact_mechanisms=[
+                ContactMechanism(type='mobile', value=key)])
+
+    @classmethod
+    def next_number(cls):
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        Sequence = pool.get('ir.sequence')
+        return Sequence(
+            ModelData.get_id('omni_members', 'sequence_member')).get()
+
+    @classmethod
+    def describe(cls, party, **extra):
+        return {
+            'id': party.id,
+            'number': party.member_number,
+            'phone': party.phone_key,
+            'name': party.name,
+            **extra,
+            }
