@@ -212,6 +212,7 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         "catalog",
         "opening stock",
         "customers",
+        "members",
         "staff and logins",
         ]
     step = iter(range(1, len(steps) + 1))
@@ -236,6 +237,8 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
     announce(steps[6])
     phones = _create_customers(customers, duplicates, rng, out)
     announce(steps[7])
+    members = _enrol_members(phones, out)
+    announce(steps[8])
     users = _create_users(company, stores)
     _close_configuration_wizard()
     return {
@@ -245,6 +248,7 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         'platform': platform.rec_name,
         'products': len(catalog),
         'customers': len(phones),
+        'members': members,
         'users': users,
         }
 
@@ -519,6 +523,20 @@ def _create_customers(count, duplicates, rng, out):
         for i in range(0, len(parties), 100):
             progress.advance(len(Party.create(parties[i:i + 100])))
     return numbers
+
+
+def _enrol_members(phones, out):
+    "Enrol three customers in five as members, at the stores and the mall"
+    channels = ['S01', 'S02', 'S03', 'MALL', 'S01']
+    numbers = sorted(set(phones))
+    enrolled = numbers[:len(numbers) * 3 // 5]
+    with server_transaction() as pool:
+        Member = pool.get('omni.member')
+        progress = Progress("members", len(enrolled), out)
+        for i, number in enumerate(enrolled):
+            Member.register(number, None, channels[i % len(channels)])
+            progress.advance()
+    return len(enrolled)
 
 
 def _group_ids(*xml_ids):

@@ -38,8 +38,8 @@ class DemoDataTestCase(unittest.TestCase):
     def test_progress_is_shown(self):
         "Loading tells which step it is at and how far it came"
         output = self.log.getvalue()
-        self.assertIn("[1/8] company, currency and country", output)
-        self.assertIn("[8/8] staff and logins", output)
+        self.assertIn("[1/9] company, currency and country", output)
+        self.assertIn("[9/9] staff and logins", output)
         self.assertIn(f"customers: {CUSTOMERS}/{CUSTOMERS}", output)
         self.assertEqual(demo_data.loading_state(), 'loaded')
 
@@ -110,6 +110,16 @@ class DemoDataTestCase(unittest.TestCase):
                 and len(m.value_compact) == 14 for m in mobiles))
         counts = Counter(m.value_compact for m in mobiles)
         self.assertEqual(sum(n - 1 for n in counts.values()), DUPLICATES)
+
+    def test_members(self):
+        "Three customers in five are members, one per mobile"
+        Party = Model.get('party.party')
+        members = Party.find([('member_number', '!=', None)])
+        distinct = CUSTOMERS - DUPLICATES
+        self.assertEqual(len(members), distinct * 3 // 5)
+        self.assertEqual(len({m.phone_key for m in members}), len(members))
+        self.assertEqual({m.member_channel.code for m in members},
+            {'S01', 'S02', 'S03', 'MALL'})
 
     def test_formats_typed(self):
         "Every typing format of a number parses to that number"
