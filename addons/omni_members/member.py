@@ -1,7 +1,9 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Model
+from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.transaction import without_check_access
@@ -44,7 +46,12 @@ class Member(Model):
             party.phone_key = key
             party.member_channel = channel
             party.member_since = Date.today()
-            party.save()
+            try:
+                party.save()
+            except SQLConstraintError as e:
+                # Someone registered the number meanwhile: the caller's
+                # retry (as the RPC dispatcher does) finds that member
+                raise backend.DatabaseOperationalError(str(e)) from e
             return cls.describe(party, created=True)
 
     @classmethod

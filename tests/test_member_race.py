@@ -1,0 +1,68 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""One member per mobile, even when a till and the mall register the same
+customer at the same moment (PostgreSQL only: SQLite writes one at a time)."""
+import threading
+import unittest
+
+from proteus import Model
+from trytond import backend
+from trytond.modules.company.tests.tools import create_company, get_company
+from trytond.pool import Pool
+from trytond.tests.test_tryton import drop_db
+from trytond.tests.tools import activate_modules
+
+from omni_retail.tests import create_store, run_committed
+
+FORMATS = ['138 0013 8000', '+86 138-0013-8000', '8613800138000',
+    '0086 138 0013 8000', '13800138000']
+CALLERS = 30
+
+
+@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
+class MemberRaceTestCase(unittest.TestCase):
+    "Thirty channels register one mobile at once"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_modules('omni_members')
+        cls.addClassCleanup(drop_db)
+        Country = Model.get('country.country')
+        Party = Model.get('party.party')
+        china = Country(name="China", code='CN')
+        china.save()
+        company_party = Party(name="Youpin")
+        company_party.addresses[0].country = china
+        company_party.save()
+        create_company(company_party)
+        company = get_company()
+        create_store('S01')
+        cls.context = {'company': company.id}
+
+    def test_one_member(self):
+        "Every caller gets the same member, made once"
+        barrier = threading.Barrier(CALLERS)
+        results = [None] * CALLERS
+
+        def register(i):
+            def work():
+                Member = Pool().get('omni.member')
+                return Member.register(
+                    FORMATS[i % len(FORMATS)], f"Caller {i}", 'S01')
+            barrier.wait()
+            results[i], _ = run_committed(work, self.context)
+
+        threads = [threading.Thread(target=register, args=(i,))
+            for i in range(CALLERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        self.assertEqual(len({r['id'] for r in results}), 1, msg=results)
+        self.assertEqual(sum(r['created'] for r in results), 1)
+        Party = Model.get('party.party')
+        self.assertEqual(
+            len(Party.find([('phone_key', '=', '+8613800138000')])), 1)
