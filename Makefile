@@ -7,7 +7,7 @@ export TRYTOND_DATABASE__PATH := $(CURDIR)/var
 export TRYTOND_WEB__LISTEN ?= 127.0.0.1:8000
 
 .PHONY: setup demo demo-reset serve test test-sqlite test-postgresql \
-	test-browser clean
+	test-browser bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -43,4 +43,7 @@ test-sqlite test-postgresql test-browser: setup
 	$(BIN)/python scripts/run_tests.py --backend $(@:test-%=%)
 
 clean:
-	rm -rf var/db-cache var/pytest-*.xml
+	rm -rf var/db-cache var/db-cache-bench var/pytest-*.xml
+
+bench: setup
+	$(BIN)/python bench/stock_availability.py
