@@ -3,7 +3,7 @@
 """Benchmark the stock levels against stock Tryton's computed quantities.
 
     python bench/stock_availability.py [--sizes 10000,100000,1000000]
-        [--quick] [--reservations 400] [--reconcile] [--keep]
+        [--quick] [--reservations 400] [--keep]
 
 A PostgreSQL database of 20 stores and 1,000 products is grown to each size
 of done stock moves, and the medians are printed of:
@@ -131,9 +131,6 @@ def parse_args(argv=None):
         help=f"only {','.join(map(str, QUICK_SIZES))} moves")
     parser.add_argument('--reservations', type=int, default=RESERVATIONS,
         help="reservations per thread count and size (default: %(default)s)")
-    parser.add_argument('--reconcile', action='store_true',
-        help="also time Level.reconcile() at each size (about 70 ms per "
-        "level: 10 min at 8,000 levels)")
     parser.add_argument('--keep', action='store_true',
         help=f"keep the database {DB_NAME} at the end")
     args = parser.parse_args(argv)
@@ -358,38 +355,8 @@ def upsert_levels(bench, cursor, after):
 
 
 def drift_check(bench):
-    """Return the drifts between the levels, read by SQL, and stock Tryton's
-    quantities as Level.reconcile computes them, and the time of the latter
-
-    Level.reconcile itself is not used: it reads every level through the
-    ORM in another order than it searched them, which costs about 70 ms a
-    level (see --reconcile)."""
-    with Transaction().start(DB_NAME, 1, readonly=True,
-            context=bench.context) as transaction:
-        pool = Pool()
-        Level = pool.get('omni.stock.level')
-        Location = pool.get('stock.location')
-        start = time.monotonic()
-        computed = Level.computed_quantities(
-            Location.browse(bench.warehouses))
-        seconds = time.monotonic() - start
-        table = Level.__table__()
-        cursor = transaction.connection.cursor()
-        cursor.execute(*table.select(table.product, table.warehouse,
-                table.on_hand, table.reserved))
-        levels = {(p, w): (o, r) for p, w, o, r in cursor}
-    drifts = []
-    for key in sorted(computed.keys() | levels.keys()):
-        on_hand, after_reserve = computed.get(key, (0, 0))
-        theirs = (on_hand, on_hand - after_reserve)
-        mine = levels.get(key, (0, 0))
-        if any(abs(a - b) > 1e-6 for a, b in zip(mine, theirs)):
-            drifts.append((key, mine, theirs))
-    return drifts, seconds
-
-
-def time_reconcile(bench):
-    "Return the drifts Level.reconcile finds, and its time"
+    """Return the drifts Level.reconcile finds between the levels and stock
+    Tryton's quantities, and its time"""
     with Transaction().start(
             DB_NAME, 1, readonly=True, context=bench.context):
         Level = Pool().get('omni.stock.level')
@@ -651,22 +618,18 @@ def print_report(results, total):
                 f"{r['median'] * 1000:>10.1f}{r['p95'] * 1000:>8.1f}"
                 f"{r['lock restarts']:>14}  {errors} / {r['gave up']}")
     log()
-    log("Set-up and drift check (levels against Tryton's "
-        "computed_quantities, before / after the reservations)")
+    log("Set-up and drift check (Level.reconcile: levels against stock "
+        "Tryton's quantities, before / after the reservations)")
     header = (f"{'moves':>10}{'SQL insert s':>14}{'SQL levels s':>14}"
-        f"{'computed_quantities s':>23}{'drifts':>9}"
-        f"{'Level.reconcile s':>19}")
+        f"{'Level.reconcile s':>19}{'drifts':>9}")
     log(header)
     log('-' * len(header))
     for size, result in results:
         timings = result['growth']
-        reconcile = (f"{result['reconcile']:.1f}"
-            if result.get('reconcile') is not None else 'not run')
         log(f"{size:>10,}{timings.get('insert', 0):>14.1f}"
             f"{timings.get('levels', 0):>14.1f}"
-            f"{result['computed']:>23.1f}"
-            f"{result['drifts'][0]:>4} / {result['drifts'][1]:<3}"
-            f"{reconcile:>19}")
+            f"{result['computed']:>19.1f}"
+            f"{result['drifts'][0]:>4} / {result['drifts'][1]:<3}")
     log()
     log(f"Total run time: {total:.0f} s")
 
@@ -689,9 +652,6 @@ def run(args):
         with step("Drift check"):
             drifts, result['computed'] = drift_check(bench)
         log_drifts(drifts)
-        if args.reconcile:
-            with step("Level.reconcile (slow: about 70 ms a level)"):
-                _, result['reconcile'] = time_reconcile(bench)
         with step(f"(a) 1 product, {STORES} stores"):
             result['one_product'] = measure_one_product(bench, rng)
         with step(f"(b) {PRODUCTS:,} products, 1 store"):

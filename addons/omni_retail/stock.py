@@ -216,12 +216,14 @@ class Level(ModelSQL, ModelView):
             k: (on_hand, on_hand - after_reserve)
             for k, (on_hand, after_reserve)
             in cls.computed_quantities(warehouses).items()}
-        levels = {(l.product.id, l.warehouse.id): l
-            for l in cls.search([])}
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.product, table.warehouse, table.on_hand, table.reserved))
+        levels = {(p, w): (o, r) for p, w, o, r in cursor}
         drifts = []
         for key in sorted(computed.keys() | levels.keys()):
-            level = levels.get(key)
-            mine = (level.on_hand, level.reserved) if level else (0, 0)
+            mine = levels.get(key, (0, 0))
             theirs = computed.get(key, (0, 0))
             if any(abs(a - b) > 1e-6 for a, b in zip(mine, theirs)):
                 drifts.append((key, mine, theirs))
@@ -372,33 +374,49 @@ class Stock(Model):
         Level = pool.get('omni.stock.level')
         Product = pool.get('product.product')
 
-        products = _find_by_code(Product, product_codes,
+        products = _ids_by_code(Product, product_codes,
             'omni_retail.msg_unknown_product_codes')
         domain = [('kind', '=', 'store')]
         if store_codes is not None:
             domain.append(('code', 'in', list(store_codes)))
         stores = Channel.search(domain)
         if store_codes is not None:
-            _check_codes(store_codes, stores,
+            _check_codes(store_codes, {s.code for s in stores},
                 'omni_retail.msg_unknown_store_codes')
-        levels = Level.get(products, {s.warehouse for s in stores})
-        return {
-            product.code: {
-                store.code: (
-                    levels[(product.id, store.warehouse.id)].available
-                    if (product.id, store.warehouse.id) in levels else 0)
-                for store in stores}
-            for product in products}
+        store_of = {s.warehouse.id: s.code for s in stores}
+        result = {code: dict.fromkeys(store_of.values(), 0)
+            for code in products}
+        code_of = {id_: code for code, id_ in products.items()}
+        # One read of the levels the user may see: a lookup stays as fast
+        # however long the stock history grows
+        level = Level.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*level.select(
+                level.product, level.warehouse,
+                Level._available_column(level),
+                where=level.id.in_(Level.search([
+                            ('product', 'in', list(code_of)),
+                            ('warehouse', 'in', list(store_of)),
+                            ], order=[], query=True))))
+        for product, warehouse, available in cursor:
+            result[code_of[product]][store_of[warehouse]] = available
+        return result
 
 
-def _find_by_code(Model, codes, message):
-    records = Model.search([('code', 'in', list(codes))])
-    _check_codes(codes, records, message)
-    return records
+def _ids_by_code(Model, codes, message):
+    "Return {code: id} of the records of codes; refuse unknown codes"
+    table = Model.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.select(table.code, table.id,
+            where=table.id.in_(Model.search(
+                    [('code', 'in', list(codes))], order=[], query=True))))
+    ids = dict(cursor)
+    _check_codes(codes, ids.keys(), message)
+    return ids
 
 
-def _check_codes(codes, records, message):
-    unknown = set(codes) - {r.code for r in records}
+def _check_codes(codes, known, message):
+    unknown = set(codes) - set(known)
     if unknown:
         raise UnknownCodeError(gettext(message,
                 codes=', '.join(sorted(unknown))))
