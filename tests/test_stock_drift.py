@@ -9,16 +9,12 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from proteus import Model
-from trytond.modules.account.tests.tools import create_chart, get_accounts
-from trytond.modules.company.tests.tools import create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules
 
 from omni_retail.exceptions import StockShortageError
-from omni_retail.tests import (
-    create_goods, create_store, receive, run_committed)
+from omni_retail.tests import create_till_chain, receive, run_committed
 
 OPERATIONS = [
     'receive', 'till_sale', 'till_return', 'reserve', 'cancel', 'ship',
@@ -43,14 +39,8 @@ class StockDriftTestCase(unittest.TestCase):
         config = activate_modules('omni_retail')
         cls.addClassCleanup(drop_db)
         config.skip_warning = True
-        _ = create_company()
-        _ = create_chart()
-        accounts = get_accounts()
-        Method = Model.get('sale.point.payment.method')
-        cash = Method(name="Cash", account=accounts['cash'], cash=True)
-        cash.save()
-        stores = [create_store('S01'), create_store('S02')]
-        products = [create_goods('TEA', accounts), create_goods('RICE', accounts)]
+        cash, stores, products = create_till_chain(
+            ['S01', 'S02'], ['TEA', 'RICE'])
         for store in stores:
             for product in products:
                 receive(product, store, 5)

@@ -8,18 +8,14 @@ import unittest
 from collections import Counter
 from decimal import Decimal
 
-from proteus import Model
 from trytond import backend
-from trytond.modules.account.tests.tools import create_chart, get_accounts
-from trytond.modules.company.tests.tools import create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules
 from trytond.transaction import Transaction
 
 from omni_retail.exceptions import StockShortageError
-from omni_retail.tests import (
-    create_goods, create_store, receive, run_committed)
+from omni_retail.tests import create_till_chain, receive, run_committed
 
 UNITS = 10
 BUYERS = 60
@@ -36,14 +32,7 @@ class StockRaceTestCase(unittest.TestCase):
         config = activate_modules('omni_retail')
         cls.addClassCleanup(drop_db)
         config.skip_warning = True
-        _ = create_company()
-        _ = create_chart()
-        accounts = get_accounts()
-        Method = Model.get('sale.point.payment.method')
-        cash = Method(name="Cash", account=accounts['cash'], cash=True)
-        cash.save()
-        store = create_store('S01')
-        product = create_goods('TEA', accounts)
+        cash, (store,), (product,) = create_till_chain(['S01'], ['TEA'])
         receive(product, store, UNITS)
         cls.company = store.company.id
         cls.store = store.id

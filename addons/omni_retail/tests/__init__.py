@@ -1,9 +1,11 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from .tools import (
-    TranslationTestMixin, create_goods, create_store, receive, run_committed,
+    TranslationTestMixin, create_goods, create_store, create_till_chain,
+    receive, run_committed,
     run_scenario, scenarios)
 
 __all__ = [
-    'TranslationTestMixin', 'create_goods', 'create_store', 'receive',
+    'TranslationTestMixin', 'create_goods', 'create_store',
+    'create_till_chain', 'receive',
     'run_committed', 'run_scenario', 'scenarios']

@@ -12,6 +12,8 @@ import polib
 
 from proteus import Model
 from trytond import backend
+from trytond.modules.account.tests.tools import create_chart, get_accounts
+from trytond.modules.company.tests.tools import create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME, load_doc_tests, with_transaction)
@@ -66,7 +68,7 @@ def run_scenario(test_name, test_file, scenario):
         raise AssertionError(stream.getvalue())
 
 
-def create_store(code, company=None, config=None):
+def create_store(code, config=None):
     """Create the store channel code with its warehouse and till, using the
     proteus config"""
     Channel = Model.get('omni.channel', config=config)
@@ -151,3 +153,18 @@ def run_committed(work, context=None, user=1, attempts=500):
         except backend.DatabaseOperationalError:
             time.sleep(random.uniform(0, 0.02 * min(attempt, 10)))
     raise TimeoutError(f"gave up after {attempts} attempts")
+
+
+def create_till_chain(store_codes, product_codes, config=None):
+    """Create a company with its chart, a cash payment method, the stores
+    and the goods of the codes, using the proteus config; return them"""
+    Method = Model.get('sale.point.payment.method', config=config)
+    create_company(config=config)
+    create_chart(config=config)
+    accounts = get_accounts(config=config)
+    cash = Method(name="Cash", account=accounts['cash'], cash=True)
+    cash.save()
+    stores = [create_store(code, config=config) for code in store_codes]
+    products = [create_goods(code, accounts, config=config)
+        for code in product_codes]
+    return cash, stores, products
