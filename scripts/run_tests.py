@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from demo import ROOT, source_hash
 
