@@ -394,8 +394,8 @@ class Stock(Model):
         cursor.execute(*level.select(
                 level.product, level.warehouse,
                 Level._available_column(level),
-                where=fields.SQL_OPERATORS['in'](level.product, list(code_of))
-                & level.id.in_(Level.search([
+                where=level.id.in_(Level.search([
+                            ('product', 'in', list(code_of)),
                             ('warehouse', 'in', list(store_of)),
                             ], order=[], query=True))))
         for product, warehouse, available in cursor:
@@ -407,10 +407,9 @@ def _ids_by_code(Model, codes, message):
     "Return {code: id} of the records of codes; refuse unknown codes"
     table = Model.__table__()
     cursor = Transaction().connection.cursor()
-    # The codes filter in SQL: a domain would convert each of them in Python
     cursor.execute(*table.select(table.code, table.id,
-            where=table.code.in_(list(codes))
-            & table.id.in_(Model.search([], order=[], query=True))))
+            where=table.id.in_(Model.search(
+                    [('code', 'in', list(codes))], order=[], query=True))))
     ids = dict(cursor)
     _check_codes(codes, ids.keys(), message)
     return ids
