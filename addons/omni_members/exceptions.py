@@ -9,3 +9,27 @@ class InvalidPhoneError(UserError):
 
 class UnknownChannelError(UserError):
     pass
+
+
+class UnknownMemberError(UserError):
+    pass
+
+
+class InsufficientBalanceError(UserError):
+    pass
+
+
+class MemberRequiredError(UserError):
+    pass
+
+
+class TopUpConfigurationError(UserError):
+    pass
+
+
+class MergeError(UserError):
+    pass
+
+
+class AdjustReasonError(UserError):
+    pass

@@ -8,7 +8,7 @@ from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.transaction import without_check_access
 
-from .exceptions import UnknownChannelError
+from .exceptions import UnknownChannelError, UnknownMemberError
 from .party import phone_key
 
 
@@ -22,6 +22,7 @@ class Member(Model):
         cls.__rpc__.update({
                 'register': RPC(readonly=False),
                 'lookup': RPC(readonly=True),
+                'merge': RPC(readonly=False),
                 })
 
     @classmethod
@@ -56,10 +57,34 @@ class Member(Model):
 
     @classmethod
     def lookup(cls, phone):
-        "Return the member of phone, whatever its format, or None"
+        """Return the member of phone, whatever its format, with level,
+        points and stored value; or None"""
         with without_check_access():
             member = cls.find(phone_key(phone))
-            return cls.describe(member) if member else None
+            return cls.describe_balances(member) if member else None
+
+    @classmethod
+    def merge(cls, source_number, target_number, reason=None):
+        """Merge the member of source_number into the member of
+        target_number; return the surviving member"""
+        pool = Pool()
+        Merge = pool.get('omni.member.merge')
+        source, target = (cls.by_number(n)
+            for n in [source_number, target_number])
+        merge = Merge.merge(source, target, reason=reason)
+        with without_check_access():
+            return cls.describe_balances(merge.target)
+
+    @classmethod
+    def by_number(cls, number):
+        pool = Pool()
+        Party = pool.get('party.party')
+        with without_check_access():
+            members = Party.search([('member_number', '=', number)], limit=1)
+        if not members:
+            raise UnknownMemberError(gettext(
+                    'omni_members.msg_unknown_member', number=number))
+        return members[0]
 
     @classmethod
     def find(cls, key):
@@ -110,3 +135,10 @@ class Member(Model):
             'name': party.name,
             **extra,
             }
+
+    @classmethod
+    def describe_balances(cls, party):
+        return cls.describe(party,
+            level=party.member_level.name if party.member_level else None,
+            points=str(party.member_points),
+            balance=str(party.member_balance))

@@ -6,7 +6,8 @@ from sql.operators import Equal
 from trytond.i18n import gettext
 from trytond.model import Exclude, Unique, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.modules.party.exceptions import EraseError
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import InvalidPhoneError
 
@@ -54,6 +55,17 @@ class Party(metaclass=PoolMeta):
     member_channel = fields.Many2One(
         'omni.channel', "Joined At", readonly=True, ondelete='RESTRICT')
     member_since = fields.Date("Member Since", readonly=True)
+    member_level = fields.Many2One(
+        'omni.member.level', "Level", readonly=True, ondelete='RESTRICT')
+    member_phone = fields.Function(fields.Char(
+            "Member Phone",
+            help="The member's mobile with its middle digits hidden."),
+        'get_member_phone')
+    member_points = fields.Function(
+        fields.Integer("Points"), 'get_member_balances')
+    member_balance = fields.Function(
+        fields.Numeric("Stored Value", digits=(16, 2)),
+        'get_member_balances')
     birthday = fields.Date("Birthday")
     marketing_consent = fields.Boolean(
         "Marketing Consent",
@@ -75,6 +87,96 @@ class Party(metaclass=PoolMeta):
     @classmethod
     def default_marketing_consent(cls):
         return False
+
+    def get_member_phone(self, name):
+        return mask_phone(self.phone_key)
+
+    @classmethod
+    def get_member_balances(cls, parties, names):
+        pool = Pool()
+        Points = pool.get('omni.member.points')
+        StoredValue = pool.get('omni.member.stored_value')
+        result = {}
+        with without_check_access():
+            if 'member_points' in names:
+                result['member_points'] = Points.balances(parties)
+            if 'member_balance' in names:
+                result['member_balance'] = StoredValue.balances(parties)
+        return result
+
+    @classmethod
+    def update_member_levels(cls, members):
+        """Give members the level their spend of the last 12 months reached;
+        return the members whose level changed"""
+        pool = Pool()
+        Level = pool.get('omni.member.level')
+        members = [m for m in members if m.member_number]
+        changed = []
+        for member_id, spend in Level.spends(members).items():
+            member = cls(member_id)
+            level = Level.for_spend(spend)
+            if member.member_level != level:
+                member.member_level = level
+                changed.append(member)
+        with without_check_access():
+            cls.save(changed)
+        return changed
+
+    @classmethod
+    def update_all_member_levels(cls):
+        "Recompute the level of every member, as the nightly task does"
+        members = cls.search([('member_number', '!=', None)])
+        cls.update_member_levels(members)
+
+    def member_discount(self, price):
+        "Return price less the member's level discount"
+        if self.member_level:
+            return self.member_level.discount(price)
+        return price
+
+
+def mask_phone(phone):
+    "Return phone with the digits but the country code and last 4 hidden"
+    if not phone:
+        return phone
+    number = phonenumbers.parse(phone)
+    national = str(number.national_number)
+    hidden = national[:3] + '*' * (len(national) - 7) + national[-4:]
+    return f'+{number.country_code} {hidden}'
+
+
+class PartyReplace(metaclass=PoolMeta):
+    __name__ = 'party.replace'
+
+    @classmethod
+    def fields_to_replace(cls):
+        return super().fields_to_replace() + [
+            ('omni.member.points', 'member'),
+            ('omni.member.stored_value', 'member'),
+            ('sale.point.sale', 'member'),
+            ]
+
+
+class PartyErase(metaclass=PoolMeta):
+    __name__ = 'party.erase'
+
+    def check_erase(self, party):
+        pool = Pool()
+        StoredValue = pool.get('omni.member.stored_value')
+        super().check_erase(party)
+        if StoredValue.balances([party])[party.id]:
+            raise EraseError(gettext(
+                    'omni_members.msg_erase_stored_value',
+                    party=party.rec_name))
+
+    def to_erase(self, party_id):
+        pool = Pool()
+        Party = pool.get('party.party')
+        return super().to_erase(party_id) + [
+            (Party, [('id', '=', party_id)], False,
+                ['phone_key', 'birthday', 'marketing_consent'],
+                [None, None, False]),
+            ]
 
 
 class ContactMechanism(metaclass=PoolMeta):
