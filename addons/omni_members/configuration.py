@@ -25,8 +25,12 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     top_up_product = fields.Many2One(
         'product.product', "Top-Up Product",
         domain=[('type', '=', 'service')],
-        help="The service sold at the till to top up stored value; "
-        "its revenue account is the stored-value liability account.")
+        help="The service sold at the till to top up stored value.")
+    stored_value_account = fields.Many2One(
+        'account.account', "Stored Value Account",
+        domain=[('type.statement', '=', 'balance'), ('closed', '!=', True)],
+        help="The liability account that top-ups credit and payments in "
+        "stored value debit.")
     top_up_bonus_account = fields.Many2One(
         'account.account', "Top-Up Bonus Account",
         domain=[('type', '!=', None), ('closed', '!=', True)],

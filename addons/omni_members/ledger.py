@@ -70,7 +70,7 @@ class LedgerMixin:
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         value = getattr(table, cls._value_field)
-        balances = {int(m): cls._zero() for m in members}
+        balances = {int(m): cls._cast(None) for m in members}
         cursor.execute(*table.select(table.member, Sum(value),
                 where=fields.SQL_OPERATORS['in'](table.member, list(balances)),
                 group_by=[table.member]))
@@ -113,10 +113,6 @@ class LedgerMixin:
                     'omni_members.msg_adjust_reason_required'))
         return cls.add([cls(member=member, kind='adjust', reason=reason,
                     **values)])
-
-    @classmethod
-    def _zero(cls):
-        return 0
 
     @classmethod
     def _cast(cls, value):
@@ -224,10 +220,6 @@ class StoredValueLine(LedgerMixin, ModelSQL, ModelView):
             ], "Kind", required=True, readonly=True)
     amount = fields.Numeric(
         "Amount", digits=(16, 2), required=True, readonly=True)
-
-    @classmethod
-    def _zero(cls):
-        return Decimal(0)
 
     @classmethod
     def _cast(cls, value):

@@ -109,7 +109,8 @@ class POSSale(metaclass=PoolMeta):
             if line.is_top_up:
                 lines.append(StoredValue(member=self.member, kind='top_up',
                         amount=line.amount, origin=self, date=self.date))
-                bonus = Bonus.for_amount(line.amount)
+                bonus = self.company.currency.round(
+                    Bonus.for_amount(line.amount))
                 if bonus:
                     lines.append(StoredValue(member=self.member, kind='bonus',
                             amount=bonus, origin=self, date=self.date))
@@ -134,16 +135,14 @@ class POSSale(metaclass=PoolMeta):
         if not bonus:
             return []
         config = Configuration(1)
-        if not config.top_up_bonus_account:
+        if not config.top_up_bonus_account or not config.stored_value_account:
             raise TopUpConfigurationError(gettext(
                     'omni_members.msg_top_up_bonus_account_missing'))
-        with Transaction().set_context(company=self.company.id):
-            liability = config.top_up_product.account_revenue_used
         return [
             Line(account=config.top_up_bonus_account, debit=bonus,
-                credit=Decimal(0), origin=self),
-            Line(account=liability, debit=Decimal(0), credit=bonus,
-                origin=self),
+                credit=Decimal(0)),
+            Line(account=config.stored_value_account, debit=Decimal(0),
+                credit=bonus),
             ]
 
 
@@ -280,6 +279,16 @@ class Sale(metaclass=PoolMeta):
 
 class Product(metaclass=PoolMeta):
     __name__ = 'product.product'
+
+    @property
+    def account_revenue_used(self):
+        # Top-ups are not revenue: the chain owes the stored value
+        pool = Pool()
+        Configuration = pool.get('omni.member.configuration')
+        config = Configuration(1)
+        if self == config.top_up_product and config.stored_value_account:
+            return config.stored_value_account
+        return super().account_revenue_used
 
     @classmethod
     def get_sale_price(cls, products, quantity=0):
