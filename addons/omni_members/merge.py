@@ -82,14 +82,18 @@ class Merge(ModelSQL, ModelView):
             source_level=source.member_level,
             target_level=target.member_level)
         levels = [l for l in [source.member_level, target.member_level] if l]
-        session_id, _, _ = Replace.create()
-        replace = Replace(session_id)
-        replace.ask.source = source
-        replace.ask.destination = target
-        # The merge was asked for explicitly: names may differ
-        with Transaction().set_context(_skip_warnings=True):
+        transaction = Transaction()
+        # The merge was asked for explicitly and its access checked: run
+        # Tryton's replacement as a step of it, whatever names differ
+        with transaction.set_user(0), transaction.set_context(
+                active_model=None, active_id=None, active_ids=None,
+                action_id=None, _skip_warnings=True):
+            session_id, _, _ = Replace.create()
+            replace = Replace(session_id)
+            replace.ask.source = source
+            replace.ask.destination = target
             replace.transition_replace()
-        Replace.delete(session_id)
+            Replace.delete(session_id)
         target = Party(target.id)
         if levels:
             target.member_level = max(levels, key=lambda l: l.threshold)
@@ -102,8 +106,7 @@ class Merge(ModelSQL, ModelView):
 
     @classmethod
     def check_mergeable(cls, source, target):
-        if (source == target or not target.member_number
-                or not source.active or not target.active):
+        if source == target or not source.active or not target.active:
             raise MergeError(gettext('omni_members.msg_merge_invalid',
                     source=source.rec_name, target=target.rec_name))
 
