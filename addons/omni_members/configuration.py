@@ -22,13 +22,22 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         "Points Validity", required=True,
         domain=[('points_validity', '>', 0)],
         help="The months after which earned points expire, oldest first.")
+    points_product = fields.Many2One(
+        'product.product', "Points Product",
+        domain=[('type', '=', 'service')],
+        help="The service of the line that takes the points paid off an "
+        "online sale; its revenue account bears the cost of points.")
     top_up_product = fields.Many2One(
         'product.product', "Top-Up Product",
         domain=[('type', '=', 'service')],
-        help="The service sold at the till to top up stored value.")
+        help="The service sold at the till to top up stored value; "
+        "online sales paid with stored value get a negative line of it.")
     stored_value_account = fields.Many2One(
         'account.account', "Stored Value Account",
-        domain=[('type.statement', '=', 'balance'), ('closed', '!=', True)],
+        domain=[
+            ('type.omni_stored_value', '=', True),
+            ('closed', '!=', True),
+            ],
         help="The liability account that top-ups credit and payments in "
         "stored value debit.")
     top_up_bonus_account = fields.Many2One(

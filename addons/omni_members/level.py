@@ -90,6 +90,8 @@ class Level(DeactivableMixin, ModelSQL, ModelView):
         pool = Pool()
         POSSale = pool.get('sale.point.sale')
         POSLine = pool.get('sale.point.sale.line')
+        POSMethod = pool.get('sale.point.payment.method')
+        POSPayment = pool.get('sale.point.payment')
         Sale = pool.get('sale.sale')
         Configuration = pool.get('omni.member.configuration')
         top_up = Configuration(1).top_up_product
@@ -106,9 +108,23 @@ class Level(DeactivableMixin, ModelSQL, ModelView):
             (pos_line.quantity * pos_line.unit_gross_price).as_('amount'),
             where=where)
 
+        # Points are a reward, not spend
+        payment = POSPayment.__table__()
+        method = POSMethod.__table__()
+        yield payment.join(pos_sale,
+            condition=payment.sale == pos_sale.id).join(method,
+            condition=payment.method == method.id).select(
+            pos_sale.member.as_('member'),
+            (-payment.amount).as_('amount'),
+            where=pos_sale.state.in_(['done', 'posted'])
+            & (pos_sale.date >= since)
+            & (method.omni_ledger == 'points'))
+
+        # What online members paid for goods, in money or stored value
         sale = Sale.__table__()
         yield sale.select(
             sale.party.as_('member'),
-            Coalesce(sale.total_amount_cache, 0).as_('amount'),
+            (Coalesce(sale.total_amount_cache, 0)
+                + Coalesce(sale.member_stored_value, 0)).as_('amount'),
             where=sale.state.in_(['processing', 'done'])
             & (sale.sale_date >= since))

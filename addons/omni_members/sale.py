@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.model import ModelView, Workflow, fields
+from trytond.modules.currency.fields import Monetary
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
@@ -259,6 +260,94 @@ class POSPaymentMethod(metaclass=PoolMeta):
 class Sale(metaclass=PoolMeta):
     __name__ = 'sale.sale'
 
+    member_points = fields.Integer(
+        "Points Paid",
+        domain=[If(Eval('member_points'),
+                ('member_points', '>', 0), ())],
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The points the member pays with, taken when the sale is "
+        "confirmed.")
+    member_stored_value = Monetary(
+        "Stored Value Paid", currency='currency', digits='currency',
+        domain=[If(Eval('member_stored_value'),
+                ('member_stored_value', '>', 0), ())],
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The stored value the member pays with, taken when the sale "
+        "is confirmed.")
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('draft')
+    def draft(cls, sales):
+        pool = Pool()
+        Line = pool.get('sale.line')
+        super().draft(sales)
+        Line.delete([l for s in sales for l in s.lines if l.omni_ledger])
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('quotation')
+    def quote(cls, sales):
+        for sale in sales:
+            sale.add_member_payment_lines()
+        cls.save(sales)
+        super().quote(sales)
+
+    def add_member_payment_lines(self):
+        "Take what the member pays in points and stored value off the sale"
+        pool = Pool()
+        Configuration = pool.get('omni.member.configuration')
+        Line = pool.get('sale.line')
+        config = Configuration(1)
+        lines = [l for l in self.lines if not l.omni_ledger]
+        for ledger, product, amount in [
+                ('points', config.points_product, self.member_points_amount),
+                ('stored_value', config.top_up_product,
+                    self.member_stored_value)]:
+            if not amount:
+                continue
+            if not self.party.member_number:
+                raise MemberRequiredError(gettext(
+                        'omni_members.msg_sale_member_required',
+                        sale=self.rec_name))
+            if not product:
+                raise TopUpConfigurationError(gettext(
+                        'omni_members.msg_member_payment_product_missing'))
+            line = Line(sale=self, type='line', product=product,
+                quantity=1, unit=product.sale_uom, omni_ledger=ledger)
+            line.on_change_product()
+            line.unit_price = -amount
+            lines.append(line)
+        self.lines = lines
+
+    @property
+    def member_points_amount(self):
+        pool = Pool()
+        Configuration = pool.get('omni.member.configuration')
+        if self.member_points:
+            return self.currency.round(
+                self.member_points * Configuration(1).point_value)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('confirmed')
+    def confirm(cls, sales):
+        "The member pays in points and stored value when the sale is sure"
+        pool = Pool()
+        Points = pool.get('omni.member.points')
+        StoredValue = pool.get('omni.member.stored_value')
+        Points.add([Points(member=s.party, kind='redeem', origin=s,
+                    points=-s.member_points)
+                for s in sales if s.member_points])
+        StoredValue.add([StoredValue(member=s.party, kind='pay', origin=s,
+                    amount=-s.member_stored_value)
+                for s in sales if s.member_stored_value])
+        super().confirm(sales)
+
     @classmethod
     @ModelView.button
     def process(cls, sales):
@@ -272,9 +361,22 @@ class Sale(metaclass=PoolMeta):
             and not Points.for_origins([s], ['earn', 'reverse'])]
         Party.update_member_levels({s.party for s in sales})
         Points.add(list(filter(None, (
-                        Points.earned(s.party, s.total_amount, origin=s,
-                            date=s.sale_date)
+                        Points.earned(s.party,
+                            s.total_amount + (s.member_stored_value or 0),
+                            origin=s, date=s.sale_date)
                         for s in sales))))
+
+
+class SaleLine(metaclass=PoolMeta):
+    __name__ = 'sale.line'
+
+    omni_ledger = fields.Selection([
+            (None, ""),
+            ('stored_value', "Stored Value"),
+            ('points', "Points"),
+            ], "Member Ledger", readonly=True,
+        help="The line takes off the sale what the member paid from this "
+        "ledger.")
 
 
 class Product(metaclass=PoolMeta):
