@@ -213,6 +213,7 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         "opening stock",
         "customers",
         "members",
+        "member levels, points and stored value",
         "staff and logins",
         ]
     step = iter(range(1, len(steps) + 1))
@@ -239,6 +240,8 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
     announce(steps[7])
     members = _enrol_members(phones, out)
     announce(steps[8])
+    _set_up_member_ledgers(company, accounts, tax, out)
+    announce(steps[9])
     users = _create_users(company, stores)
     _close_configuration_wizard()
     return {
@@ -537,6 +540,91 @@ def _enrol_members(phones, out):
             Member.register(number, None, channels[i % len(channels)])
             progress.advance()
     return len(enrolled)
+
+
+LEVELS = [
+    # name, 12-month spend, discount, points multiplier
+    ("普通会员 Regular", 0, '0', '1'),
+    ("银卡 Silver", 2000, '0.05', '1.2'),
+    ("金卡 Gold", 5000, '0.10', '1.5'),
+    ("钻石 Diamond", 20000, '0.15', '2'),
+    ]
+TOP_UP_BONUSES = [(500, 30), (1000, 100), (2000, 250)]
+
+
+def _set_up_member_ledgers(company, accounts, tax, out):
+    """Levels, points and stored value as a chain runs them, with the
+    balances members brought from the previous system"""
+    Account = Model.get('account.account')
+    AccountType = Model.get('account.account.type')
+    Bonus = Model.get('omni.member.top_up.bonus')
+    Category = Model.get('product.category')
+    Configuration = Model.get('omni.member.configuration')
+    Level = Model.get('omni.member.level')
+    PaymentMethod = Model.get('sale.point.payment.method')
+    Template = Model.get('product.template')
+    Uom = Model.get('product.uom')
+
+    Level.save([Level(name=name, threshold=Decimal(threshold),
+                discount_rate=Decimal(discount),
+                points_multiplier=Decimal(multiplier))
+            for name, threshold, discount, multiplier in LEVELS])
+    Bonus.save([Bonus(minimum=Decimal(minimum), bonus=Decimal(bonus))
+            for minimum, bonus in TOP_UP_BONUSES])
+
+    liability_type = AccountType(name="会员储值 Member Stored Value",
+        statement='balance', company=company, omni_stored_value=True,
+        parent=accounts['payable'].type.parent)
+    liability_type.save()
+    liability = Account(name="会员储值 Member Stored Value", code='2203',
+        type=liability_type)
+    liability.save()
+    services = Category(name="会员服务 Member Services", accounting=True,
+        account_revenue=accounts['revenue'],
+        account_expense=accounts['expense'])
+    services.save()
+    unit, = Uom.find([('name', '=', "Unit")])
+    products = {}
+    for code, name in [('TOPUP', "储值充值 Stored Value Top-Up"),
+            ('POINTS', "积分抵扣 Points Redemption")]:
+        template = Template(name=name, code=code, type='service',
+            default_uom=unit, salable=True, account_category=services)
+        template.gross_price = Decimal(1)
+        template.save()
+        products[code], = template.products
+
+    config = Configuration(1)
+    config.points_product = products['POINTS']
+    config.top_up_product = products['TOPUP']
+    config.stored_value_account = liability
+    config.top_up_bonus_account = accounts['expense']
+    config.save()
+    PaymentMethod.save([
+            PaymentMethod(name="储值 Stored Value", account=liability,
+                omni_ledger='stored_value'),
+            PaymentMethod(name="积分 Points", account=accounts['expense'],
+                omni_ledger='points'),
+            ])
+    _open_member_balances(out)
+
+
+def _open_member_balances(out):
+    """Import, as a migration would, the points of one member in three and
+    the stored value of half of them"""
+    with server_transaction() as pool:
+        Party = pool.get('party.party')
+        Points = pool.get('omni.member.points')
+        StoredValue = pool.get('omni.member.stored_value')
+        members = Party.search([('member_number', '!=', None)],
+            order=[('member_number', 'ASC')])[::3]
+        reason = "期初余额 Opening balance"
+        Points.save([Points(member=m, kind='adjust', reason=reason,
+                    points=100 * (i % 25 + 1))
+                for i, m in enumerate(members)])
+        StoredValue.save([StoredValue(member=m, kind='adjust', reason=reason,
+                    amount=Decimal(50 * (i % 20 + 1)))
+                for i, m in enumerate(members) if i % 2])
+        Progress("opening balances", len(members), out).advance(len(members))
 
 
 def _group_ids(*xml_ids):

@@ -38,8 +38,8 @@ class DemoDataTestCase(unittest.TestCase):
     def test_progress_is_shown(self):
         "Loading tells which step it is at and how far it came"
         output = self.log.getvalue()
-        self.assertIn("[1/9] company, currency and country", output)
-        self.assertIn("[9/9] staff and logins", output)
+        self.assertIn("[1/10] company, currency and country", output)
+        self.assertIn("[10/10] staff and logins", output)
         self.assertIn(f"customers: {CUSTOMERS}/{CUSTOMERS}", output)
         self.assertEqual(demo_data.loading_state(), 'loaded')
 
@@ -74,7 +74,7 @@ class DemoDataTestCase(unittest.TestCase):
         "Products in several categories with barcodes, in stock in every store"
         Channel = Model.get('omni.channel')
         Product = Model.get('product.product')
-        products = Product.find([('salable', '=', True)])
+        products = Product.find([('salable', '=', True), ('type', '=', 'goods')])
         self.assertEqual(len(products), PRODUCTS)
         self.assertGreaterEqual(
             len({c for p in products for c in p.categories}), 5)
@@ -87,7 +87,7 @@ class DemoDataTestCase(unittest.TestCase):
         for store in Channel.find([('kind', '=', 'store')]):
             with self.config.set_context(locations=[store.warehouse.id]):
                 quantities = [p.quantity for p in Product.find(
-                        [('salable', '=', True)])]
+                        [('salable', '=', True), ('type', '=', 'goods')])]
             self.assertTrue(all(q > 0 for q in quantities), store.code)
 
     def test_stock_levels_match_moves(self):
@@ -120,6 +120,25 @@ class DemoDataTestCase(unittest.TestCase):
         self.assertEqual(len({m.phone_key for m in members}), len(members))
         self.assertEqual({m.member_channel.code for m in members},
             {'S01', 'S02', 'S03', 'MALL'})
+
+    def test_member_ledgers(self):
+        "Levels, top-up bonuses, till payment methods and opening balances"
+        Configuration = Model.get('omni.member.configuration')
+        Duplicate = Model.get('omni.member.duplicate')
+        Level = Model.get('omni.member.level')
+        Method = Model.get('sale.point.payment.method')
+        Party = Model.get('party.party')
+        self.assertEqual(len(Level.find([])), len(demo_data.LEVELS))
+        config = Configuration(1)
+        self.assertTrue(config.top_up_product and config.points_product)
+        self.assertTrue(config.stored_value_account.type.omni_stored_value)
+        self.assertEqual(
+            {m.omni_ledger for m in Method.find([('omni_ledger', '!=', None)])},
+            {'points', 'stored_value'})
+        members = Party.find([('member_number', '!=', None)])
+        self.assertTrue(any(m.member_points > 0 for m in members))
+        self.assertTrue(any(m.member_balance > 0 for m in members))
+        self.assertEqual(len(Duplicate.find([])), DUPLICATES)
 
     def test_formats_typed(self):
         "Every typing format of a number parses to that number"

@@ -1,0 +1,143 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""No balance below zero: tills, the online mall and a delivery platform spend
+one member's stored value or points at the same moment, each on its own
+connection (PostgreSQL only: SQLite writes one at a time)."""
+import threading
+import unittest
+from collections import Counter
+from decimal import Decimal
+
+from proteus import Model
+from trytond import backend
+from trytond.modules.company.tests.tools import create_company, get_company
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, drop_db
+from trytond.tests.tools import activate_modules
+from trytond.transaction import Transaction
+
+from omni_members.exceptions import InsufficientBalanceError
+from omni_retail.tests import create_store, run_committed
+
+STORED_VALUE = Decimal('1000')
+PAYMENT = Decimal('30')
+PAYERS = 60
+POINTS = 500
+REDEMPTION = 40
+REDEEMERS = 55
+
+
+@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
+class LedgerRaceTestCase(unittest.TestCase):
+    "Sixty payers and fifty-five redeemers on one member's balances"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_modules('omni_members')
+        cls.addClassCleanup(drop_db)
+        Country = Model.get('country.country')
+        Party = Model.get('party.party')
+        china = Country(name="China", code='CN')
+        china.save()
+        company_party = Party(name="Youpin")
+        company_party.addresses[0].country = china
+        company_party.save()
+        create_company(company_party)
+        company = get_company()
+        create_store('S01')
+        cls.context = {'company': company.id}
+
+        def register():
+            Member = Pool().get('omni.member')
+            return Member.register('138 0013 8000', "Racer", 'S01')
+        member, _ = run_committed(register, cls.context)
+        cls.member = member['id']
+
+    def race(self, Ledger, callers, **values):
+        """Let callers add at once, each in its own committed transaction, a
+        line of values to the member's ledger; return how many succeeded and
+        how many were refused"""
+        barrier = threading.Barrier(callers)
+        results = [None] * callers
+
+        def work():
+            pool = Pool()
+            Line = pool.get(Ledger)
+            Party = pool.get('party.party')
+            try:
+                Line.add([Line(member=Party(self.member), **values)])
+            except InsufficientBalanceError:
+                return False
+            return True
+
+        def caller(i):
+            barrier.wait()
+            try:
+                results[i], _ = run_committed(work, self.context)
+            except Exception as e:
+                results[i] = e
+                raise
+
+        threads = [threading.Thread(target=caller, args=(i,))
+            for i in range(callers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        outcomes = Counter(results)
+        self.assertEqual(
+            set(outcomes) - {True, False}, set(), msg=results)
+        return outcomes[True], outcomes[False]
+
+    def give(self, Ledger, **values):
+        "Add an adjustment of values to the member's ledger, committed"
+        def work():
+            pool = Pool()
+            Line = pool.get(Ledger)
+            Party = pool.get('party.party')
+            Line.add([Line(member=Party(self.member), kind='adjust',
+                        reason="race", **values)])
+        run_committed(work, self.context)
+
+    def ledger(self, Ledger, kind):
+        "Return the member's balance and number of lines of kind"
+        with Transaction().start(DB_NAME, 1, context=self.context):
+            pool = Pool()
+            Line = pool.get(Ledger)
+            balance = Line.balances([self.member])[self.member]
+            lines = Line.search([
+                    ('member', '=', self.member),
+                    ('kind', '=', kind),
+                    ], count=True)
+            return balance, lines
+
+    def test_stored_value(self):
+        "Exactly the payments the stored value covers are accepted"
+        self.give('omni.member.stored_value', amount=STORED_VALUE)
+        paid = int(STORED_VALUE // PAYMENT)
+
+        accepted, refused = self.race('omni.member.stored_value', PAYERS,
+            kind='pay', amount=-PAYMENT)
+
+        self.assertEqual((accepted, refused), (paid, PAYERS - paid))
+        balance, payments = self.ledger('omni.member.stored_value', 'pay')
+        self.assertEqual(balance, Decimal('10.00'))
+        self.assertEqual(balance, STORED_VALUE - paid * PAYMENT)
+        self.assertEqual(payments, paid)
+
+    def test_points(self):
+        "Exactly the redemptions the points cover are accepted"
+        self.give('omni.member.points', points=POINTS)
+        redeemed = POINTS // REDEMPTION
+
+        accepted, refused = self.race('omni.member.points', REDEEMERS,
+            kind='redeem', points=-REDEMPTION)
+
+        self.assertEqual((accepted, refused), (redeemed, REDEEMERS - redeemed))
+        balance, redemptions = self.ledger('omni.member.points', 'redeem')
+        self.assertEqual(balance, 20)
+        self.assertEqual(balance, POINTS - redeemed * REDEMPTION)
+        self.assertEqual(redemptions, redeemed)
