@@ -114,6 +114,10 @@ class Merge(ModelSQL, ModelView):
     def merge_duplicates(cls, duplicates, reason=None, progress=None):
         """Merge each duplicate into the party it duplicates, calling
         progress(done, total) as it goes; return the audit records"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        # One lock of the parties for the batch rather than one per pair
+        Party.lock()
         merges = []
         for i, duplicate in enumerate(duplicates, 1):
             merges.append(cls.merge(

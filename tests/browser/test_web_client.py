@@ -87,3 +87,14 @@ class WebClientTestCase(unittest.TestCase):
             on_hand, reserved, available = (
                 float(row[c].split()[0]) for c in ["在库", "预占", "可用库存"])
             self.assertEqual(available, on_hand - reserved)
+
+    def test_cashier_sees_members_masked(self):
+        "A cashier's 会员 (Members) list shows phones masked, with balances"
+        page = self.open_list('cashier1', PASSWORDS['cashier'], "全渠道零售/会员")
+        self.assertEqual(page['errors'], [])
+        self.assertGreaterEqual(len(page['rows']), 20)
+        for row in page['rows']:
+            self.assertRegex(row["会员手机"], r'^\+86 1\d\d\*{4}\d{4}$')
+            self.assertRegex(row["会员号"], r'^M\d{8}$')
+        self.assertTrue(any(row["积分"] not in ('', '0')
+                for row in page['rows']))
