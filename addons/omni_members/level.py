@@ -58,13 +58,6 @@ class Level(DeactivableMixin, ModelSQL, ModelView):
         return round_price(price * (1 - self.discount_rate))
 
     @classmethod
-    def for_spend(cls, spend):
-        "Return the highest level reached by spend, or None"
-        levels = cls.search([('threshold', '<=', spend)],
-            order=[('threshold', 'DESC')], limit=1)
-        return levels[0] if levels else None
-
-    @classmethod
     def spends(cls, members, since=None):
         """Return {member id: amount} spent since the date (by default 12
         months ago) at the tills and online"""

@@ -1,12 +1,14 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from sql import Literal, Null
+
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Model
 from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import UnknownChannelError, UnknownMemberError
 from .party import phone_key
@@ -77,38 +79,52 @@ class Member(Model):
 
     @classmethod
     def by_number(cls, number):
-        pool = Pool()
-        Party = pool.get('party.party')
-        with without_check_access():
-            members = Party.search([('member_number', '=', number)], limit=1)
-        if not members:
+        member = cls._member_where(lambda t: t.member_number == number)
+        if not member:
             raise UnknownMemberError(gettext(
                     'omni_members.msg_unknown_member', number=number))
-        return members[0]
+        return member
 
     @classmethod
     def find(cls, key):
+        "Return the active member of the phone key, or None"
+        return cls._member_where(lambda t: t.phone_key == key)
+
+    @classmethod
+    def _member_where(cls, condition):
+        # Straight SQL on the indexed columns: the ORM compares a Char
+        # through COALESCE, which no index serves
         pool = Pool()
         Party = pool.get('party.party')
-        members = Party.search([
-                ('phone_key', '=', key),
-                ('member_number', '!=', None),
-                ], limit=1)
-        return members[0] if members else None
+        party = Party.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*party.select(party.id,
+                where=condition(party)
+                & (party.member_number != Null)
+                & (party.active == Literal(True)),
+                limit=1))
+        row = cursor.fetchone()
+        return Party(row[0]) if row else None
 
     @classmethod
     def customer(cls, key):
-        "Return the oldest customer who is not a member and has the mobile"
+        "Return the oldest active customer, not a member, with the mobile"
         pool = Pool()
+        ContactMechanism = pool.get('party.contact_mechanism')
         Party = pool.get('party.party')
-        customers = Party.search([
-                ('member_number', '=', None),
-                ('contact_mechanisms', 'where', [
-                        ('type', 'in', ['mobile', 'phone']),
-                        ('value_compact', '=', key),
-                        ]),
-                ], order=[('id', 'ASC')], limit=1)
-        return customers[0] if customers else None
+        party = Party.__table__()
+        mechanism = ContactMechanism.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*mechanism.join(party,
+                condition=mechanism.party == party.id).select(party.id,
+                where=(mechanism.value_compact == key)
+                & mechanism.type.in_(['mobile', 'phone'])
+                & (mechanism.active == Literal(True))
+                & (party.member_number == Null)
+                & (party.active == Literal(True)),
+                order_by=[party.id.asc], limit=1))
+        row = cursor.fetchone()
+        return Party(row[0]) if row else None
 
     @classmethod
     def new_customer(cls, name, key):

@@ -1,6 +1,8 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-from sql import Literal, Null
+from itertools import chain
+
+from sql import Column, Literal, Null
 from sql.aggregate import Count, Min
 from sql.conditionals import Case
 
@@ -13,6 +15,8 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import MergeError
+
+MERGE_BATCH = 200
 
 
 class Merge(ModelSQL, ModelView):
@@ -60,71 +64,122 @@ class Merge(ModelSQL, ModelView):
     def merge(cls, source, target, reason=None):
         """Move everything of party source to member target, which keeps
         the higher level; deactivate source and return the audit record"""
+        merge, = cls.merge_many([(source, target)], reason=reason)
+        return merge
+
+    @classmethod
+    def merge_duplicates(cls, duplicates, reason=None, progress=None):
+        """Merge each duplicate into the party it duplicates; one whose kept
+        party is itself merged waits for the next run"""
+        pairs = dict((d.party, d.target) for d in duplicates)
+        return cls.merge_many(
+            [(s, t) for s, t in pairs.items() if t not in pairs],
+            reason=reason, progress=progress)
+
+    @classmethod
+    def merge_many(cls, pairs, reason=None, progress=None):
+        """Merge each (source, target) pair, calling progress(done, total)
+        as it goes; return the audit records"""
         pool = Pool()
         ModelAccess = pool.get('ir.model.access')
         ModelAccess.check(cls.__name__, 'create')
-        cls.check_mergeable(source, target)
+        pairs = list(dict(pairs).items())
+        for source, target in pairs:
+            cls.check_mergeable(source, target)
+        sources = {s for s, _ in pairs}
+        if sources & {t for _, t in pairs}:
+            raise MergeError(gettext('omni_members.msg_merge_chain'))
         with without_check_access():
-            return cls._merge(source, target, reason)
+            return cls._merge_many(pairs, reason, progress)
 
     @classmethod
-    def _merge(cls, source, target, reason):
+    def _merge_many(cls, pairs, reason, progress):
         pool = Pool()
         Party = pool.get('party.party')
+        Points = pool.get('omni.member.points')
+        StoredValue = pool.get('omni.member.stored_value')
+        parties = sorted({p for pair in pairs for p in pair}, key=int)
+        Party.lock(parties)
+        points = Points.balances(parties)
+        balances = StoredValue.balances(parties)
+        merges = [cls(source=s, target=t, reason=reason,
+                user=Transaction().user,
+                source_points=points[s.id], target_points=points[t.id],
+                source_balance=balances[s.id], target_balance=balances[t.id],
+                source_level=s.member_level, target_level=t.member_level)
+            for s, t in pairs]
+        for i in range(0, len(pairs), MERGE_BATCH):
+            cls.replace_parties(pairs[i:i + MERGE_BATCH])
+            if progress:
+                progress(min(i + MERGE_BATCH, len(pairs)), len(pairs))
+        targets = Party.browse([t.id for _, t in pairs])
+        for merge, target in zip(merges, targets):
+            levels = [l for l in [merge.source_level, target.member_level]
+                if l]
+            if levels:
+                target.member_level = max(levels, key=lambda l: l.threshold)
+        Party.save(targets)
+        points = Points.balances(targets)
+        balances = StoredValue.balances(targets)
+        for merge, target in zip(merges, targets):
+            merge.points = points[target.id]
+            merge.balance = balances[target.id]
+            merge.level = target.member_level
+        cls.save(merges)
+        return merges
+
+    @classmethod
+    def replace_parties(cls, pairs):
+        """Do for all pairs what Tryton's party.replace does for one: one
+        update per field it replaces rather than one per field and pair"""
+        pool = Pool()
+        Address = pool.get('party.address')
+        ContactMechanism = pool.get('party.contact_mechanism')
+        Identifier = pool.get('party.identifier')
+        Party = pool.get('party.party')
         Replace = pool.get('party.replace', type='wizard')
-        Party.lock(sorted([source, target], key=int))
-        merge = cls(source=source, target=target, reason=reason,
-            user=Transaction().user,
-            source_points=source.member_points,
-            target_points=target.member_points,
-            source_balance=source.member_balance,
-            target_balance=target.member_balance,
-            source_level=source.member_level,
-            target_level=target.member_level)
-        levels = [l for l in [source.member_level, target.member_level] if l]
         transaction = Transaction()
-        # The merge was asked for explicitly and its access checked: run
-        # Tryton's replacement as a step of it, whatever names differ
-        with transaction.set_user(0), transaction.set_context(
-                active_model=None, active_id=None, active_ids=None,
-                action_id=None, _skip_warnings=True):
-            session_id, _, _ = Replace.create()
-            replace = Replace(session_id)
-            replace.ask.source = source
-            replace.ask.destination = target
-            replace.transition_replace()
-            Replace.delete(session_id)
-        target = Party(target.id)
-        if levels:
-            target.member_level = max(levels, key=lambda l: l.threshold)
-            target.save()
-        merge.points = target.member_points
-        merge.balance = target.member_balance
-        merge.level = target.member_level
-        merge.save()
-        return merge
+        cursor = transaction.connection.cursor()
+        sources = [s for s, _ in pairs]
+        for Model in [Address, ContactMechanism, Identifier]:
+            Model.write(Model.search([('party', 'in', sources)]),
+                {'active': False})
+        Party.write(*chain.from_iterable(
+                ([s], {'replaced_by': t.id, 'active': False})
+                for s, t in pairs))
+
+        changed = []
+        for model_name, field_name in Replace.fields_to_replace():
+            Model = pool.get(model_name)
+            table = Model.__table__()
+            column = Column(table, field_name)
+            if getattr(Model, field_name)._type == 'reference':
+                mapping = [(str(s), str(t)) for s, t in pairs]
+            else:
+                mapping = [(s.id, t.id) for s, t in pairs]
+            where = fields.SQL_OPERATORS['in'](column, [s for s, _ in mapping])
+            if transaction.database.has_returning():
+                returning = [table.id]
+            else:
+                cursor.execute(*table.select(table.id, where=where))
+                ids = [i for i, in cursor]
+                returning = None
+            cursor.execute(*table.update([column],
+                    [Case(*((column == s, t) for s, t in mapping),
+                            else_=column)],
+                    where=where, returning=returning))
+            if returning:
+                ids = [i for i, in cursor]
+            Model._insert_history(ids)
+            changed.append((Model, field_name, ids))
+        for Model, field_name, ids in changed:
+            Model.on_modification('write', Model.browse(ids), {field_name})
 
     @classmethod
     def check_mergeable(cls, source, target):
         if source == target or not source.active or not target.active:
             raise MergeError(gettext('omni_members.msg_merge_invalid',
                     source=source.rec_name, target=target.rec_name))
-
-    @classmethod
-    def merge_duplicates(cls, duplicates, reason=None, progress=None):
-        """Merge each duplicate into the party it duplicates, calling
-        progress(done, total) as it goes; return the audit records"""
-        pool = Pool()
-        Party = pool.get('party.party')
-        # One lock of the parties for the batch rather than one per pair
-        Party.lock()
-        merges = []
-        for i, duplicate in enumerate(duplicates, 1):
-            merges.append(cls.merge(
-                    duplicate.party, duplicate.target, reason=reason))
-            if progress:
-                progress(i, len(duplicates))
-        return merges
 
 
 class Duplicate(ModelSQL, ModelView):
@@ -156,13 +211,15 @@ class Duplicate(ModelSQL, ModelView):
 
         numbers = mechanism.join(party,
             condition=(mechanism.party == party.id)).select(
-            mechanism.id, mechanism.party,
+            Min(mechanism.id).as_('id'), mechanism.party,
             mechanism.value_compact.as_('phone'),
             party.member_number,
             where=mechanism.type.in_(['mobile', 'phone'])
             & (mechanism.value_compact != Null)
             & (mechanism.active == Literal(True))
-            & (party.active == Literal(True)))
+            & (party.active == Literal(True)),
+            group_by=[mechanism.party, mechanism.value_compact,
+                party.member_number])
         targets = numbers.select(
             numbers.phone,
             Min(Case((numbers.member_number != Null, numbers.party))

@@ -3,8 +3,9 @@
 from sql import Null
 from sql.operators import Equal
 
+from trytond.cache import Cache
 from trytond.i18n import gettext
-from trytond.model import Exclude, Unique, fields
+from trytond.model import Exclude, Index, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.modules.party.exceptions import EraseError
 from trytond.transaction import Transaction, without_check_access
@@ -17,15 +18,22 @@ except ImportError:
     phonenumbers = None
 
 
+_company_countries = Cache('omni_members.company_country', duration=3600)
+
+
 def company_country_code():
     "Return the code of the country of the context's company, if any"
     pool = Pool()
     Company = pool.get('company.company')
     company_id = Transaction().context.get('company')
-    if company_id:
+    if not company_id:
+        return None
+    code = _company_countries.get(company_id, -1)
+    if code == -1:
         address = Company(company_id).party.address_get()
-        if address and address.country:
-            return address.country.code
+        code = address.country.code if address and address.country else None
+        _company_countries.set(company_id, code)
+    return code
 
 
 def phone_key(phone):
@@ -83,6 +91,7 @@ class Party(metaclass=PoolMeta):
                     & (t.member_number != Null)),
                 'omni_members.msg_member_phone_unique'),
             ]
+        cls._sql_indexes.add(Index(t, (t.phone_key, Index.Equality())))
 
     @classmethod
     def default_marketing_consent(cls):
@@ -111,10 +120,11 @@ class Party(metaclass=PoolMeta):
         pool = Pool()
         Level = pool.get('omni.member.level')
         members = [m for m in members if m.member_number]
+        levels = Level.search([], order=[('threshold', 'DESC')])
         changed = []
         for member_id, spend in Level.spends(members).items():
             member = cls(member_id)
-            level = Level.for_spend(spend)
+            level = next((l for l in levels if l.threshold <= spend), None)
             if member.member_level != level:
                 member.member_level = level
                 changed.append(member)
@@ -126,7 +136,8 @@ class Party(metaclass=PoolMeta):
     def update_all_member_levels(cls):
         "Recompute the level of every member, as the nightly task does"
         members = cls.search([('member_number', '!=', None)])
-        cls.update_member_levels(members)
+        for i in range(0, len(members), 1000):
+            cls.update_member_levels(members[i:i + 1000])
 
     def member_discount(self, price):
         "Return price less the member's level discount"
@@ -143,6 +154,16 @@ def mask_phone(phone):
     national = str(number.national_number)
     hidden = national[:3] + '*' * (len(national) - 7) + national[-4:]
     return f'+{number.country_code} {hidden}'
+
+
+class Address(metaclass=PoolMeta):
+    __name__ = 'party.address'
+
+    @classmethod
+    def on_modification(cls, mode, addresses, field_names=None):
+        super().on_modification(mode, addresses, field_names=field_names)
+        # The company's country may have changed
+        _company_countries.clear()
 
 
 class PartyReplace(metaclass=PoolMeta):
@@ -181,6 +202,13 @@ class PartyErase(metaclass=PoolMeta):
 
 class ContactMechanism(metaclass=PoolMeta):
     __name__ = 'party.contact_mechanism'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # Customers are found by their number at registration
+        cls._sql_indexes.add(Index(t, (t.value_compact, Index.Equality())))
 
     @fields.depends('party', '_parent_party.addresses')
     def _phone_country_codes(self):
