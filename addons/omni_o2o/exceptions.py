@@ -1,0 +1,15 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.exceptions import UserError
+
+
+class OrderError(UserError):
+    "An order payload that cannot be accepted"
+
+
+class PickupError(UserError):
+    pass
+
+
+class PickupRateLimitError(UserError):
+    pass

@@ -1,0 +1,396 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from trytond import backend
+from trytond.i18n import gettext
+from trytond.model import Model, ModelSQL, ModelView, fields
+from trytond.model.exceptions import SQLConstraintError
+from trytond.pool import Pool
+from trytond.rpc import RPC
+from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import OrderError, PickupError, PickupRateLimitError
+
+logger = logging.getLogger(__name__)
+
+PICKUP_ATTEMPTS_PER_MINUTE = 10
+
+
+class Order(Model):
+    "Orders of every channel: intake, pickup, status and the order center"
+    __name__ = 'omni.order'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'place': RPC(readonly=False),
+                'pickup': RPC(readonly=False),
+                'status': RPC(readonly=True),
+                'search_center': RPC(readonly=True),
+                })
+
+    @classmethod
+    def place(cls, payload):
+        """Accept the order of payload, reserving its goods at the store
+        that fulfils it; return it. A retry returns the same order."""
+        pool = Pool()
+        ModelAccess = pool.get('ir.model.access')
+        Sale = pool.get('sale.sale')
+        ModelAccess.check('sale.sale', 'create')
+        with without_check_access():
+            channel = cls.channel(payload.get('channel'), ['online', 'platform'])
+            reference = payload.get('reference')
+            if not reference:
+                raise OrderError(gettext('omni_o2o.msg_order_reference'))
+            sales = Sale.search([
+                    ('omni_channel', '=', channel.id),
+                    ('omni_reference', '=', str(reference)),
+                    ], limit=1)
+            if sales:
+                return cls.describe(sales[0])
+            sale = cls.new_sale(channel, payload)
+            try:
+                sale.save()
+            except SQLConstraintError as e:
+                # Placed meanwhile by a retry: the next attempt returns it
+                raise backend.DatabaseOperationalError(str(e)) from e
+            Sale.quote([sale])
+            Sale.confirm([sale])
+            Sale.process([sale])
+            cls.reserve(sale)
+            Sale.set_o2o_state([sale], 'reserved')
+            cls.alert_store(sale)
+            return cls.describe(sale)
+
+    @classmethod
+    def channel(cls, code, kinds):
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        channels = Channel.search([
+                ('code', '=', code),
+                ('kind', 'in', kinds),
+                ], limit=1)
+        if not channels:
+            raise OrderError(gettext('omni_o2o.msg_order_channel', code=code))
+        return channels[0]
+
+    @classmethod
+    def new_sale(cls, channel, payload):
+        pool = Pool()
+        Member = pool.get('omni.member')
+        Party = pool.get('party.party')
+        Sale = pool.get('sale.sale')
+        fulfilment = payload.get('fulfilment')
+        if fulfilment not in {'pickup', 'store_delivery', 'express'}:
+            raise OrderError(gettext('omni_o2o.msg_order_fulfilment',
+                    fulfilment=fulfilment))
+        products = cls.payload_lines(payload.get('lines'))
+        member = Party(Member.register(payload.get('member_phone'),
+                payload.get('member_name'), channel.code)['id'])
+        address = payload.get('address') or {}
+        store = cls.fulfilling_store(channel, fulfilment, payload, products)
+        sale = Sale(party=member, omni_channel=channel,
+            omni_reference=str(payload['reference']), fulfilment=fulfilment,
+            omni_store=store, company=channel.company,
+            warehouse=store.warehouse if store else channel.warehouse,
+            shipment_method='order', invoice_method='shipment')
+        sale.on_change_party()
+        sale.shipment_address = cls.shipment_address(member, address)
+        sale.invoice_address = sale.invoice_address or sale.shipment_address
+        if channel.web_shop:
+            sale.web_shop = channel.web_shop
+            sale.web_id = sale.omni_reference
+        sale.lines = [cls.new_line(sale, product, quantity)
+            for product, quantity in products]
+        if payload.get('coupons'):
+            sale.coupons = cls.coupons(payload['coupons'])
+        return sale
+
+    @classmethod
+    def payload_lines(cls, lines):
+        "Return [(product, quantity)] of the payload lines"
+        pool = Pool()
+        Product = pool.get('product.product')
+        if not lines:
+            raise OrderError(gettext('omni_o2o.msg_order_no_lines'))
+        result = []
+        for line in lines:
+            code = line.get('product')
+            try:
+                quantity = float(line.get('quantity'))
+            except (TypeError, ValueError):
+                quantity = 0
+            if quantity <= 0:
+                raise OrderError(gettext('omni_o2o.msg_order_quantity',
+                        product=code, quantity=line.get('quantity')))
+            products = Product.search([
+                    ('code', '=', code),
+                    ('salable', '=', True),
+                    ], limit=1)
+            if not products:
+                raise OrderError(gettext(
+                        'omni_o2o.msg_order_product', product=code))
+            result.append((products[0], quantity))
+        return result
+
+    @classmethod
+    def fulfilling_store(cls, channel, fulfilment, payload, products):
+        "Return the store that fulfils the order, or None for express"
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        if fulfilment == 'express':
+            return None
+        if fulfilment == 'pickup':
+            stores = Channel.search([
+                    ('code', '=', payload.get('store')),
+                    ('kind', '=', 'store'),
+                    ('pickup', '=', True),
+                    ], limit=1)
+            if not stores:
+                raise OrderError(gettext('omni_o2o.msg_order_pickup_store',
+                        store=payload.get('store')))
+            return stores[0]
+        return cls.nearest_store(payload.get('address') or {}, products)
+
+    @classmethod
+    def nearest_store(cls, address, products):
+        """Return the delivering store nearest to the address that has every
+        product available"""
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        Level = pool.get('omni.stock.level')
+        try:
+            point = (Decimal(str(address['latitude'])),
+                Decimal(str(address['longitude'])))
+        except (KeyError, ArithmeticError, TypeError):
+            raise OrderError(gettext('omni_o2o.msg_order_coordinates'))
+        stores = Channel.search([
+                ('kind', '=', 'store'),
+                ('delivery', '=', True),
+                ])
+        levels = Level.get({p.id for p, _ in products},
+            {s.warehouse.id for s in stores})
+        candidates = []
+        for store in stores:
+            distance = store.distance(*point)
+            if distance is None:
+                continue
+            if all((level := levels.get((p.id, store.warehouse.id)))
+                    and level.available >= q for p, q in products):
+                candidates.append((distance, store.priority, store.id, store))
+        if not candidates:
+            raise OrderError(gettext('omni_o2o.msg_order_no_store'))
+        return min(candidates)[-1]
+
+    @classmethod
+    def shipment_address(cls, member, address):
+        pool = Pool()
+        Address = pool.get('party.address')
+        if not address and member.addresses:
+            return member.addresses[0]
+        new = Address(party=member,
+            street=address.get('street'), city=address.get('city'),
+            postal_code=address.get('postal_code'))
+        new.save()
+        return new
+
+    @classmethod
+    def new_line(cls, sale, product, quantity):
+        pool = Pool()
+        Line = pool.get('sale.line')
+        line = Line(sale=sale, type='line', product=product,
+            quantity=quantity)
+        line.on_change_product()
+        return line
+
+    @classmethod
+    def coupons(cls, codes):
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        numbers = []
+        for code in codes:
+            found = Number.search([('number', '=', code)], limit=1)
+            if not found:
+                raise OrderError(gettext(
+                        'omni_o2o.msg_order_coupon', coupon=code))
+            numbers.append(found[0])
+        return numbers
+
+    @classmethod
+    def reserve(cls, sale):
+        "Reserve the goods of the sale at its warehouse, all or nothing"
+        pool = Pool()
+        Move = pool.get('stock.move')
+        moves = [m for s in sale.shipments for m in s.outgoing_moves
+            if m.state in {'draft', 'staging'}]
+        Move.reserve(moves)
+
+    @classmethod
+    def alert_store(cls, sale):
+        "Notify the users of the fulfilling store of the new order"
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        User = pool.get('res.user')
+        if not sale.omni_store:
+            return
+        users = User.search([('omni_store', '=', sale.omni_store.id)])
+        Notification.save([Notification(user=user,
+                    label=gettext('omni_o2o.msg_new_order_label',
+                        fulfilment=sale.fulfilment_string, number=sale.number),
+                    description=gettext('omni_o2o.msg_new_order_description',
+                        channel=sale.omni_channel.rec_name,
+                        member=sale.party.rec_name,
+                        total=sale.total_amount),
+                    model='sale.sale', records=str([sale.id]))
+                for user in users])
+
+    @classmethod
+    def pickup(cls, store_code, pickup_code):
+        """Hand the ready order of pickup_code over at the store; return it.
+        Wrong codes are logged and limited per store and minute"""
+        pool = Pool()
+        Attempt = pool.get('omni.order.pickup_attempt')
+        Sale = pool.get('sale.sale')
+        with without_check_access():
+            store = cls.channel(store_code, ['store'])
+            Attempt.check_rate(store)
+            sales = Sale.search([
+                    ('omni_store', '=', store.id),
+                    ('o2o_state', '=', 'ready'),
+                    ('pickup_code', '=', str(pickup_code)),
+                    ], limit=1)
+            if not sales:
+                Attempt.log_failure(store, pickup_code)
+                raise PickupError(gettext('omni_o2o.msg_pickup_code_wrong',
+                        store=store.rec_name))
+            Sale.hand_over(sales)
+            return cls.describe(sales[0])
+
+    @classmethod
+    def status(cls, number):
+        "Return the state, fulfilment, store and timeline of the order"
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        with without_check_access():
+            sales = Sale.search([('number', '=', number)], limit=1)
+            if not sales:
+                raise OrderError(gettext(
+                        'omni_o2o.msg_order_unknown', number=number))
+            sale, = sales
+            return {
+                **cls.describe(sale),
+                'fulfilment': sale.fulfilment,
+                'timeline': [{
+                        'state': e.state,
+                        'at': e.create_date.isoformat(timespec='seconds'),
+                        } for e in sale.omni_events],
+                }
+
+    @classmethod
+    def search_center(cls, member_phone=None, store=None, limit=80):
+        "Return the orders of every channel, newest first"
+        pool = Pool()
+        Center = pool.get('omni.order.center')
+        Member = pool.get('omni.member')
+        domain = []
+        if member_phone:
+            member = Member.lookup(member_phone)
+            domain.append(('member', '=', member['id'] if member else -1))
+        if store:
+            domain.append(('store.code', '=', store))
+        return [order.describe()
+            for order in Center.search(domain, limit=min(int(limit), 1000))]
+
+    @classmethod
+    def describe(cls, sale):
+        return {
+            'number': sale.number,
+            'state': sale.o2o_state or sale.state,
+            'store': sale.omni_store.code if sale.omni_store else None,
+            'total': str(sale.total_amount),
+            'lines': [{
+                    'product': l.product.code,
+                    'quantity': l.quantity,
+                    'unit_price': str(l.unit_price),
+                    'amount': str(l.amount),
+                    } for l in sale.lines if l.type == 'line'],
+            }
+
+
+class PickupAttempt(ModelSQL, ModelView):
+    "Wrong Pickup Code"
+    __name__ = 'omni.order.pickup_attempt'
+
+    store = fields.Many2One(
+        'omni.channel', "Store", required=True, readonly=True,
+        ondelete='CASCADE')
+    code = fields.Char("Code Tried", readonly=True)
+    user = fields.Many2One('res.user', "User", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def check_rate(cls, store):
+        since = dt.datetime.now() - dt.timedelta(minutes=1)
+        if cls.search_count([
+                    ('store', '=', store.id),
+                    ('create_date', '>=', since),
+                    ]) >= PICKUP_ATTEMPTS_PER_MINUTE:
+            raise PickupRateLimitError(gettext(
+                    'omni_o2o.msg_pickup_rate_limit', store=store.rec_name))
+
+    @classmethod
+    def log_failure(cls, store, code):
+        "Record the wrong code, even though the caller's work rolls back"
+        transaction = Transaction()
+        logger.info("wrong pickup code %r at %s", code, store.code)
+        with transaction.new_transaction() as log_transaction:
+            with without_check_access():
+                cls.create([{
+                            'store': store.id,
+                            'code': str(code)[:20],
+                            'user': transaction.user,
+                            }])
+            log_transaction.commit()
+
+
+class Message(ModelSQL, ModelView):
+    """Customer Message
+
+    What was sent to a customer and how; senders plug in by extending
+    `deliver`"""
+    __name__ = 'omni.order.message'
+
+    sale = fields.Many2One(
+        'sale.sale', "Sale", readonly=True, ondelete='CASCADE')
+    recipient = fields.Char("Recipient", readonly=True)
+    text = fields.Text("Text", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def send_pickup_codes(cls, sales):
+        messages = [cls(sale=s, recipient=s.party.phone_key,
+                text=gettext('omni_o2o.msg_pickup_code_text',
+                    store=s.omni_store.name, number=s.number,
+                    code=s.pickup_code))
+            for s in sales]
+        with without_check_access():
+            cls.save(messages)
+        cls.deliver(messages)
+
+    @classmethod
+    def deliver(cls, messages):
+        "Send the messages; by default they are only logged"
+        for message in messages:
+            logger.info("message to %s: %s", message.recipient, message.text)

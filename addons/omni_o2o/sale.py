@@ -1,0 +1,223 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import datetime as dt
+import secrets
+
+from sql import Null
+from sql.operators import Equal
+
+from trytond.model import Exclude, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
+
+FULFILMENTS = [
+    (None, ""),
+    ('pickup', "Pickup in Store"),
+    ('store_delivery', "Delivery from Store"),
+    ('express', "Express"),
+    ]
+O2O_STATES = [
+    (None, ""),
+    ('reserved', "Reserved"),
+    ('ready', "Ready for Pickup"),
+    ('picked_up', "Picked Up"),
+    ('expired', "Expired"),
+    ('cancelled', "Cancelled"),
+    ]
+OPEN_STATES = {'reserved', 'ready'}
+
+
+class Sale(metaclass=PoolMeta):
+    __name__ = 'sale.sale'
+
+    omni_channel = fields.Many2One(
+        'omni.channel', "Channel", ondelete='RESTRICT',
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="Where the customer ordered.")
+    omni_reference = fields.Char(
+        "Channel Reference", readonly=True,
+        help="The order's number in the channel that sent it.")
+    fulfilment = fields.Selection(
+        FULFILMENTS, "Fulfilment", readonly=True)
+    fulfilment_string = fulfilment.translated('fulfilment')
+    omni_store = fields.Many2One(
+        'omni.channel', "Store", readonly=True, ondelete='RESTRICT',
+        help="The store that fulfils the order.")
+    o2o_state = fields.Selection(O2O_STATES, "Order State", readonly=True)
+    pickup_code = fields.Char(
+        "Pickup Code", readonly=True, strip=False,
+        help="Given to the customer when the order is ready; "
+        "checked when they collect it.")
+    ready_date = fields.DateTime("Ready Since", readonly=True)
+    omni_events = fields.One2Many(
+        'omni.order.event', 'sale', "Timeline", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('omni_reference_unique',
+                Unique(t, t.omni_channel, t.omni_reference),
+                'omni_o2o.msg_order_reference_unique'),
+            ('pickup_code_exclude',
+                Exclude(t, (t.omni_store, Equal), (t.pickup_code, Equal),
+                    where=(t.o2o_state == 'ready') & (t.pickup_code != Null)),
+                'omni_o2o.msg_pickup_code_unique'),
+            ]
+        cls._buttons.update({
+                'o2o_ready': {
+                    'invisible': ((Eval('o2o_state') != 'reserved')
+                        | (Eval('fulfilment') != 'pickup')),
+                    'depends': ['o2o_state', 'fulfilment'],
+                    },
+                'o2o_cancel': {
+                    'invisible': ~Eval('o2o_state').in_(list(OPEN_STATES)),
+                    'depends': ['o2o_state'],
+                    },
+                })
+
+    @classmethod
+    def copy(cls, sales, default=None):
+        default = default.copy() if default is not None else {}
+        for name in ['omni_reference', 'o2o_state', 'pickup_code',
+                'ready_date', 'omni_events', 'fulfilment', 'omni_store']:
+            default.setdefault(name)
+        return super().copy(sales, default=default)
+
+    @property
+    def open_shipments(self):
+        return [s for s in self.shipments
+            if s.state not in {'done', 'cancelled'}]
+
+    @classmethod
+    @ModelView.button
+    def o2o_ready(cls, sales):
+        """Set the goods aside at the store and give the customer a pickup
+        code"""
+        pool = Pool()
+        Message = pool.get('omni.order.message')
+        Shipment = pool.get('stock.shipment.out')
+        sales = [s for s in sales
+            if s.o2o_state == 'reserved' and s.fulfilment == 'pickup']
+        shipments = [sh for s in sales for sh in s.open_shipments]
+        with without_check_access():
+            Shipment.assign_try(shipments)
+            Shipment.pick([sh for sh in shipments if sh.state == 'assigned'])
+            Shipment.pack([sh for sh in shipments if sh.state == 'picked'])
+        now = dt.datetime.now()
+        for sale in sales:
+            sale.pickup_code = sale.new_pickup_code()
+            sale.ready_date = now
+        cls.set_o2o_state(sales, 'ready')
+        Message.send_pickup_codes(sales)
+
+    def new_pickup_code(self):
+        "Return a random 6-digit code no open pickup of the store has"
+        codes = {s.pickup_code for s in self.search([
+                    ('omni_store', '=', self.omni_store.id),
+                    ('o2o_state', '=', 'ready'),
+                    ])}
+        while True:
+            code = f'{secrets.randbelow(10 ** 6):06d}'
+            if code not in codes:
+                return code
+
+    @classmethod
+    def hand_over(cls, sales):
+        "Complete the shipments of the ready pickups the customers collected"
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.out')
+        with without_check_access():
+            Shipment.do([sh for s in sales for sh in s.open_shipments])
+        for sale in sales:
+            sale.pickup_code = None
+        cls.set_o2o_state(sales, 'picked_up')
+        cls.__queue__.process(sales)
+
+    @classmethod
+    @ModelView.button
+    def o2o_cancel(cls, sales):
+        "Cancel the open orders: release their stock and give back payments"
+        cls.release(sales, 'cancelled')
+
+    @classmethod
+    def expire(cls):
+        "Expire the pickups waiting longer than their channel allows"
+        now = dt.datetime.now()
+        sales = cls.search([
+                ('fulfilment', '=', 'pickup'),
+                ('o2o_state', '=', 'ready'),
+                ])
+        cls.release([s for s in sales
+                if s.ready_date + dt.timedelta(
+                    days=s.omni_store.pickup_days) <= now], 'expired')
+
+    @classmethod
+    def release(cls, sales, state):
+        pool = Pool()
+        Line = pool.get('sale.line')
+        Shipment = pool.get('stock.shipment.out')
+        sales = [s for s in sales if s.o2o_state in OPEN_STATES]
+        shipments = [sh for s in sales for sh in s.open_shipments]
+        with without_check_access():
+            Shipment.cancel(shipments)
+            # The sale is complete without the cancelled goods
+            for move in (m for sh in shipments for m in sh.outgoing_moves):
+                Line.write([move.origin], {
+                        'moves_ignored': [('add', [move.id])],
+                        })
+            for sale in sales:
+                sale.pickup_code = None
+            cls.refund_member_payments(sales)
+        cls.set_o2o_state(sales, state)
+        cls.__queue__.process(sales)
+
+    @classmethod
+    def refund_member_payments(cls, sales):
+        "Give members back the points and stored value they paid with"
+        pool = Pool()
+        Points = pool.get('omni.member.points')
+        StoredValue = pool.get('omni.member.stored_value')
+        Points.add([Points(member=s.party, kind='refund', origin=s,
+                    points=s.member_points)
+                for s in sales if s.member_points])
+        StoredValue.add([StoredValue(member=s.party, kind='refund', origin=s,
+                    amount=s.member_stored_value)
+                for s in sales if s.member_stored_value])
+
+    @classmethod
+    def set_o2o_state(cls, sales, state):
+        pool = Pool()
+        Event = pool.get('omni.order.event')
+        for sale in sales:
+            sale.o2o_state = state
+        with without_check_access():
+            cls.save(sales)
+            Event.save([Event(sale=s, state=state) for s in sales])
+
+
+class Event(ModelSQL, ModelView):
+    "Order Event"
+    __name__ = 'omni.order.event'
+
+    sale = fields.Many2One(
+        'sale.sale', "Sale", required=True, readonly=True,
+        ondelete='CASCADE')
+    state = fields.Selection(
+        O2O_STATES, "State", required=True, readonly=True)
+    user = fields.Many2One('res.user', "User", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('sale')
+        cls._order = [('create_date', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def default_user(cls):
+        return Transaction().user
+
