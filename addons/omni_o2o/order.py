@@ -9,6 +9,7 @@ from trytond.i18n import gettext
 from trytond.model import Model, ModelSQL, ModelView, fields
 from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
+from trytond.report import Report
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
@@ -394,3 +395,8 @@ class Message(ModelSQL, ModelView):
         "Send the messages; by default they are only logged"
         for message in messages:
             logger.info("message to %s: %s", message.recipient, message.text)
+
+
+class PickSlip(Report):
+    "The slip the store picks an order's goods by"
+    __name__ = 'omni.order.pick_slip'
