@@ -26,7 +26,7 @@ def source_hash():
     "Digest of the modules' code and data: a change calls for an update"
     digest = hashlib.sha256()
     for path in sorted((ROOT / 'addons').rglob('*')):
-        if path.suffix in {'.py', '.xml', '.cfg', '.po'} and (
+        if path.suffix in {'.py', '.xml', '.cfg', '.po', '.html'} and (
                 '__pycache__' not in path.parts):
             digest.update(str(path.relative_to(ROOT)).encode())
             digest.update(path.read_bytes())

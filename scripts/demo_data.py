@@ -215,6 +215,7 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         "members",
         "member levels, points and stored value",
         "staff and logins",
+        "online orders",
         ]
     step = iter(range(1, len(steps) + 1))
     start = time.monotonic()
@@ -243,6 +244,8 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
     _set_up_member_ledgers(company, accounts, tax, out)
     announce(steps[9])
     users = _create_users(company, stores)
+    announce(steps[10])
+    orders = _place_online_orders(catalog, phones)
     _close_configuration_wizard()
     return {
         'company': company.rec_name,
@@ -253,6 +256,7 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         'customers': len(phones),
         'members': members,
         'users': users,
+        'orders': orders,
         }
 
 
@@ -625,6 +629,35 @@ def _open_member_balances(out):
                     amount=Decimal(50 * (i % 20 + 1)))
                 for i, m in enumerate(members) if i % 2])
         Progress("opening balances", len(members), out).advance(len(members))
+
+
+def _place_online_orders(products, phones):
+    """Orders from the mall and Meituan, as their systems send them: pickups
+    waiting at Xujiahui, deliveries from the nearest store, an express"""
+    config = get_config()
+    Order = Model.get('omni.order')
+    codes = [p.code for p in products]
+    payloads = [
+        ('MALL', 'pickup', {'store': 'S01'}),
+        ('MALL', 'pickup', {'store': 'S01'}),
+        ('MALL', 'store_delivery', {'address': {
+                    'street': "天钥桥路 30 号", 'city': "上海",
+                    'latitude': '31.1880', 'longitude': '121.4360'}}),
+        ('MEITUAN', 'store_delivery', {'address': {
+                    'street': "浦东南路 360 号", 'city': "上海",
+                    'latitude': '31.2350', 'longitude': '121.5120'}}),
+        ('MALL', 'express', {}),
+        ]
+    numbers = []
+    for i, (channel, fulfilment, extra) in enumerate(payloads):
+        order = Order.place({
+                'channel': channel, 'reference': f'{channel}-2026{i:04d}',
+                'member_phone': phones[i], 'fulfilment': fulfilment,
+                'lines': [{'product': codes[(7 * i + j) % len(codes)],
+                        'quantity': 1 + j} for j in range(2)],
+                **extra}, config.context)
+        numbers.append(order['number'])
+    return numbers
 
 
 def _group_ids(*xml_ids):

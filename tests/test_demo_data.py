@@ -38,8 +38,8 @@ class DemoDataTestCase(unittest.TestCase):
     def test_progress_is_shown(self):
         "Loading tells which step it is at and how far it came"
         output = self.log.getvalue()
-        self.assertIn("[1/10] company, currency and country", output)
-        self.assertIn("[10/10] staff and logins", output)
+        self.assertIn("[1/11] company, currency and country", output)
+        self.assertIn("[11/11] online orders", output)
         self.assertIn(f"customers: {CUSTOMERS}/{CUSTOMERS}", output)
         self.assertEqual(demo_data.loading_state(), 'loaded')
 
@@ -97,7 +97,8 @@ class DemoDataTestCase(unittest.TestCase):
         for store in Channel.find([('kind', '=', 'store')]):
             levels = Level.find([('warehouse', '=', store.warehouse.id)])
             self.assertEqual(len(levels), PRODUCTS)
-            self.assertTrue(all(l.available > 0 for l in levels))
+            self.assertTrue(all(l.on_hand > 0 and l.available >= 0
+                    for l in levels))
         reconcile = Wizard('omni.stock.level.reconcile')
         self.assertEqual(reconcile.form.drifts, '')
 
@@ -139,6 +140,20 @@ class DemoDataTestCase(unittest.TestCase):
         self.assertTrue(any(m.member_points > 0 for m in members))
         self.assertTrue(any(m.member_balance > 0 for m in members))
         self.assertEqual(len(Duplicate.find([])), DUPLICATES)
+
+    def test_online_orders(self):
+        "Orders from the mall and Meituan wait at the stores that serve them"
+        Notification = Model.get('res.notification')
+        Sale = Model.get('sale.sale')
+        User = Model.get('res.user')
+        orders = Sale.find([('omni_channel', '!=', None)])
+        self.assertEqual(len(orders), len(self.summary['orders']))
+        self.assertEqual({o.o2o_state for o in orders}, {'reserved'})
+        self.assertEqual({o.fulfilment for o in orders},
+            {'pickup', 'store_delivery', 'express'})
+        cashier1, = User.find([('login', '=', 'cashier1')])
+        self.assertGreaterEqual(
+            len(Notification.find([('user', '=', cashier1.id)])), 2)
 
     def test_formats_typed(self):
         "Every typing format of a number parses to that number"

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / 'scripts'))
 
 from demo_data import PASSWORDS  # noqa: E402
 
-DATABASE = 'omni_demo'
+DATABASE = 'omni_browser'  # its own demo chain, made anew each run
 PORT = 8010
 CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
 
@@ -41,7 +41,8 @@ class WebClientTestCase(unittest.TestCase):
             TRYTOND_DATABASE__PATH=str(ROOT / 'var'))
         env.pop('TRYTOND_DATABASE__URI', None)
         subprocess.run([sys.executable, str(ROOT / 'scripts' / 'demo.py'),
-                '--database', DATABASE], check=True, env=env, cwd=ROOT)
+                '--database', DATABASE, '--reset'], check=True, env=env,
+            cwd=ROOT)
         env['TRYTOND_WEB__LISTEN'] = f'127.0.0.1:{PORT}'
         log = open(ROOT / 'var' / 'browser-trytond.log', 'w')
         cls.server = subprocess.Popen(
@@ -53,17 +54,21 @@ class WebClientTestCase(unittest.TestCase):
         cls.addClassCleanup(cls.server.terminate)
         wait_for_port(PORT)
 
-    def open_list(self, user, password, menu):
-        shot = ROOT / 'var' / f'browser-{user}.png'
+    def sao(self, script, user, password, menu, **env):
+        "Run the sao script as user on the menu's list; return its report"
+        shot = ROOT / 'var' / f'browser-{user}-{Path(script).stem}.png'
         result = subprocess.run(
-            ['node', str(ROOT / 'tests' / 'browser' / 'sao_open_list.js')],
+            ['node', str(ROOT / 'tests' / 'browser' / script)],
             env=dict(os.environ, SAO_URL=f'http://127.0.0.1:{PORT}/',
                 SAO_DB=DATABASE, SAO_USER=user, SAO_PASS=password,
-                SAO_MENU=menu, SAO_SHOT=str(shot), CHROMIUM=CHROMIUM),
+                SAO_MENU=menu, SAO_SHOT=str(shot), CHROMIUM=CHROMIUM, **env),
             cwd=ROOT, capture_output=True, text=True, timeout=120)
         self.assertEqual(result.returncode, 0,
             msg=f"{result.stdout}\n{result.stderr}\nscreenshot: {shot}")
         return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def open_list(self, user, password, menu):
+        return self.sao('sao_open_list.js', user, password, menu)
 
     def test_cashier_sees_channels_in_chinese(self):
         "A store cashier logs in and opens 全渠道零售 / 渠道 (Channels)"
@@ -98,3 +103,14 @@ class WebClientTestCase(unittest.TestCase):
             self.assertRegex(row["会员号"], r'^M\d{8}$')
         self.assertTrue(any(row["积分"] not in ('', '0')
                 for row in page['rows']))
+
+    def test_store_user_marks_pickup_ready(self):
+        "A cashier sees the new orders' alerts and marks a pickup ready"
+        page = self.sao('sao_ready_order.js', 'cashier1', PASSWORDS['cashier'],
+            "全渠道零售/门店订单", SAO_READY="待取货", SAO_RESERVED="已预占",
+            SAO_STATE="订单状态")
+        self.assertEqual(page['errors'], [])
+        self.assertGreaterEqual(int(page['badge'].rstrip('+')), 2)
+        self.assertEqual({row["订单状态"] for row in page['before']},
+            {"已预占"})
+        self.assertIn("待取货", {row["订单状态"] for row in page['after']})

@@ -1,0 +1,100 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Online orders racing for a store's last units, each on its own connection
+(PostgreSQL only: SQLite writes one at a time)."""
+import threading
+import unittest
+from collections import Counter
+
+from proteus import Model
+from trytond import backend
+from trytond.modules.company.tests.tools import get_company
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, drop_db
+from trytond.tests.tools import activate_modules
+from trytond.transaction import Transaction
+
+from omni_retail.exceptions import StockShortageError
+from omni_retail.tests import create_till_chain, receive, run_committed
+
+UNITS = 5
+BUYERS = 40
+
+
+@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
+class OrderRaceTestCase(unittest.TestCase):
+    "Forty mall orders for five units in a store"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        config = activate_modules('omni_o2o')
+        cls.addClassCleanup(drop_db)
+        config.skip_warning = True
+        Channel = Model.get('omni.channel')
+        Country = Model.get('country.country')
+        Location = Model.get('stock.location')
+        Shop = Model.get('web.shop')
+        _, (store,), (product,) = create_till_chain(['S01'], ['TEA'])
+        company = get_company()
+        address, = company.party.addresses
+        china = Country(name="China", code='CN')
+        china.save()
+        address.country = china
+        address.save()
+        store.pickup = True
+        store.save()
+        central, = Location.find([('code', '=', 'WH')])
+        shop = Shop(name="Mall")
+        shop.save()
+        Channel(code='MALL', name="Mall", kind='online', warehouse=central,
+            web_shop=shop).save()
+        receive(product, store, UNITS)
+        cls.context = {'company': company.id, '_skip_warnings': True}
+        cls.warehouse = store.warehouse.id
+
+    @staticmethod
+    def payload(reference, phone):
+        return {'channel': 'MALL', 'reference': reference,
+            'member_phone': phone, 'fulfilment': 'pickup', 'store': 'S01',
+            'lines': [{'product': 'TEA', 'quantity': 1}]}
+
+    def race(self, payloads):
+        "Place the payloads at once, each on its own connection"
+        barrier = threading.Barrier(len(payloads))
+        results = [None] * len(payloads)
+
+        def buyer(i):
+            def work():
+                return Pool().get('omni.order').place(payloads[i])
+            barrier.wait()
+            try:
+                results[i], _ = run_committed(work, self.context)
+            except StockShortageError:
+                results[i] = 'refused'
+
+        threads = [threading.Thread(target=buyer, args=(i,))
+            for i in range(len(payloads))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
+
+    def level(self):
+        with Transaction().start(DB_NAME, 1):
+            Level = Pool().get('omni.stock.level')
+            level, = Level.search([('warehouse', '=', self.warehouse)])
+            return level.on_hand, level.reserved
+
+    def test_no_oversell(self):
+        "Exactly the units in stock are reserved, the rest refused whole"
+        results = self.race([
+                self.payload(f'WX-{i}', f'1390000{i:04d}')
+                for i in range(BUYERS)])
+        outcomes = Counter(
+            r if r == 'refused' else r['state'] for r in results)
+        self.assertEqual(outcomes,
+            {'reserved': UNITS, 'refused': BUYERS - UNITS}, msg=results)
+        self.assertEqual(self.level(), (UNITS, UNITS))
