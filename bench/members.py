@@ -35,39 +35,15 @@ var/db-cache-bench/<digest of the modules' source>.
 import argparse
 import os
 import random
-import shutil
 import statistics
-import sys
 import time
-from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = 'bench_members'
-PG_URI = 'postgresql://postgres@127.0.0.1:5432/'
 
-sys.path.insert(0, str(ROOT / 'scripts'))
-from demo import source_hash  # noqa: E402
+from benchenv import configure_environment, log, step  # noqa: E402
 
-
-def _configure_environment():
-    "Point trytond's test tooling at PostgreSQL; must run before its import"
-    uri = os.environ.setdefault('TRYTOND_DATABASE__URI', PG_URI)
-    if not uri.startswith('postgresql'):
-        sys.exit(f"PostgreSQL is needed, not {uri}")
-    os.environ['DB_NAME'] = DB_NAME
-    root = ROOT / 'var' / 'db-cache-bench'
-    cache = root / source_hash()[:16]
-    if root.exists():
-        for folder in root.iterdir():
-            if folder != cache:
-                shutil.rmtree(folder, ignore_errors=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    os.environ['DB_CACHE'] = str(cache)
-
-
-_configure_environment()
+configure_environment(DB_NAME)
 
 import phonenumbers  # noqa: E402
 
@@ -113,19 +89,7 @@ class Bench:
         return {'company': self.company, '_check_access': True}
 
 
-def log(message=''):
-    print(message, flush=True)
 
-
-@contextmanager
-def step(label):
-    "Print a long step's label and, at its end, its duration"
-    log(f"{label}...")
-    start = time.monotonic()
-    timer = {}
-    yield timer
-    timer['seconds'] = time.monotonic() - start
-    log(f"  {label}: {timer['seconds']:.1f} s")
 
 
 def national(i):

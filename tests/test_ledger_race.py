@@ -8,16 +8,16 @@ import unittest
 from collections import Counter
 from decimal import Decimal
 
-from proteus import Model
 from trytond import backend
-from trytond.modules.company.tests.tools import create_company, get_company
+from trytond.modules.company.tests.tools import create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules
 from trytond.transaction import Transaction
 
 from omni_members.exceptions import InsufficientBalanceError
-from omni_retail.tests import create_store, run_committed
+from omni_retail.tests import (
+    create_store, run_committed, set_company_country)
 
 STORED_VALUE = Decimal('1000')
 PAYMENT = Decimal('30')
@@ -37,15 +37,8 @@ class LedgerRaceTestCase(unittest.TestCase):
         drop_db()
         activate_modules('omni_members')
         cls.addClassCleanup(drop_db)
-        Country = Model.get('country.country')
-        Party = Model.get('party.party')
-        china = Country(name="China", code='CN')
-        china.save()
-        company_party = Party(name="Youpin")
-        company_party.addresses[0].country = china
-        company_party.save()
-        create_company(company_party)
-        company = get_company()
+        create_company()
+        company = set_company_country()
         create_store('S01')
         cls.context = {'company': company.id}
 

@@ -8,14 +8,14 @@ from collections import Counter
 
 from proteus import Model
 from trytond import backend
-from trytond.modules.company.tests.tools import get_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules
 from trytond.transaction import Transaction
 
 from omni_retail.exceptions import StockShortageError
-from omni_retail.tests import create_till_chain, receive, run_committed
+from omni_retail.tests import (
+    create_till_chain, receive, run_committed, set_company_country)
 
 UNITS = 5
 BUYERS = 40
@@ -33,16 +33,10 @@ class OrderRaceTestCase(unittest.TestCase):
         cls.addClassCleanup(drop_db)
         config.skip_warning = True
         Channel = Model.get('omni.channel')
-        Country = Model.get('country.country')
         Location = Model.get('stock.location')
         Shop = Model.get('web.shop')
         _, (store,), (product,) = create_till_chain(['S01'], ['TEA'])
-        company = get_company()
-        address, = company.party.addresses
-        china = Country(name="China", code='CN')
-        china.save()
-        address.country = china
-        address.save()
+        company = set_company_country()
         store.pickup = True
         store.save()
         central, = Location.find([('code', '=', 'WH')])

@@ -12,6 +12,7 @@ from trytond.pool import Pool
 from trytond.report import Report
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .exceptions import OrderError, PickupError, PickupRateLimitError
 
@@ -400,3 +401,40 @@ class Message(ModelSQL, ModelView):
 class PickSlip(Report):
     "The slip the store picks an order's goods by"
     __name__ = 'omni.order.pick_slip'
+
+
+class HandOverStart(ModelView):
+    "Hand Over a Pickup"
+    __name__ = 'omni.order.hand_over.start'
+
+    store = fields.Many2One(
+        'omni.channel', "Store", required=True,
+        domain=[('kind', '=', 'store'), ('pickup', '=', True)])
+    code = fields.Char("Pickup Code", required=True, strip=True,
+        help="The code the customer shows.")
+
+    @classmethod
+    def default_store(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        store = User(Transaction().user).omni_store
+        return store.id if store else None
+
+
+class HandOver(Wizard):
+    "Hand Over a Pickup"
+    __name__ = 'omni.order.hand_over'
+    start = StateView('omni.order.hand_over.start',
+        'omni_o2o.hand_over_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Hand Over", 'hand_over', 'tryton-ok', default=True),
+            ])
+    hand_over = StateAction('omni_o2o.act_store_order_form')
+
+    def do_hand_over(self, action):
+        pool = Pool()
+        Order = pool.get('omni.order')
+        Sale = pool.get('sale.sale')
+        order = Order.pickup(self.start.store.code, self.start.code)
+        sale, = Sale.search([('number', '=', order['number'])], limit=1)
+        return action, {'res_id': [sale.id]}

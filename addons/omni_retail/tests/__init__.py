@@ -2,10 +2,10 @@
 # this repository contains the full copyright notices and license terms.
 from .tools import (
     TranslationTestMixin, create_goods, create_store, create_till_chain,
-    receive, run_committed,
+    receive, run_committed, set_company_country,
     run_scenario, scenarios)
 
 __all__ = [
     'TranslationTestMixin', 'create_goods', 'create_store',
     'create_till_chain', 'receive',
-    'run_committed', 'run_scenario', 'scenarios']
+    'run_committed', 'run_scenario', 'scenarios', 'set_company_country']

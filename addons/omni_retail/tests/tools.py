@@ -13,7 +13,7 @@ import polib
 from proteus import Model
 from trytond import backend
 from trytond.modules.account.tests.tools import create_chart, get_accounts
-from trytond.modules.company.tests.tools import create_company
+from trytond.modules.company.tests.tools import create_company, get_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME, load_doc_tests, with_transaction)
@@ -153,6 +153,20 @@ def run_committed(work, context=None, user=1, attempts=500):
         except backend.DatabaseOperationalError:
             time.sleep(random.uniform(0, 0.02 * min(attempt, 10)))
     raise TimeoutError(f"gave up after {attempts} attempts")
+
+
+def set_company_country(code='CN', name="China", config=None):
+    """Give the company's address the country of code, so that phones are
+    read as that country's numbers; return the company"""
+    Country = Model.get('country.country', config=config)
+    country, = Country.find([('code', '=', code)]) or [
+        Country(name=name, code=code)]
+    country.save()
+    company = get_company(config=config)
+    address, = company.party.addresses
+    address.country = country
+    address.save()
+    return company
 
 
 def create_till_chain(store_codes, product_codes, config=None):
