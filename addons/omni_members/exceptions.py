@@ -23,7 +23,7 @@ class MemberRequiredError(UserError):
     pass
 
 
-class TopUpConfigurationError(UserError):
+class MemberConfigurationError(UserError):
     pass
 
 

@@ -11,7 +11,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import MemberRequiredError, TopUpConfigurationError
+from .exceptions import MemberRequiredError, MemberConfigurationError
 from .party import phone_key
 
 
@@ -137,7 +137,7 @@ class POSSale(metaclass=PoolMeta):
             return []
         config = Configuration(1)
         if not config.top_up_bonus_account or not config.stored_value_account:
-            raise TopUpConfigurationError(gettext(
+            raise MemberConfigurationError(gettext(
                     'omni_members.msg_top_up_bonus_account_missing'))
         return [
             Line(account=config.top_up_bonus_account, debit=bonus,
@@ -315,7 +315,7 @@ class Sale(metaclass=PoolMeta):
                         'omni_members.msg_sale_member_required',
                         sale=self.rec_name))
             if not product:
-                raise TopUpConfigurationError(gettext(
+                raise MemberConfigurationError(gettext(
                         'omni_members.msg_member_payment_product_missing'))
             line = Line(sale=self, type='line', product=product,
                 quantity=1, unit=product.sale_uom, omni_ledger=ledger)

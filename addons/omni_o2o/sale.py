@@ -6,10 +6,13 @@ import secrets
 from sql import Null
 from sql.operators import Equal
 
+from trytond.i18n import gettext
 from trytond.model import Exclude, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import PickupError
 
 FULFILMENTS = [
     (None, ""),
@@ -108,19 +111,28 @@ class Sale(metaclass=PoolMeta):
             Shipment.assign_try(shipments)
             Shipment.pick([sh for sh in shipments if sh.state == 'assigned'])
             Shipment.pack([sh for sh in shipments if sh.state == 'picked'])
-        now = dt.datetime.now()
         for sale in sales:
-            sale.pickup_code = sale.new_pickup_code()
+            if sale.open_shipments and any(
+                    sh.state != 'packed' for sh in sale.open_shipments):
+                raise PickupError(gettext('omni_o2o.msg_ready_not_packed',
+                        sale=sale.rec_name, store=sale.omni_store.rec_name))
+        now = dt.datetime.now()
+        taken = set()
+        for sale in sales:
+            sale.pickup_code = sale.new_pickup_code(taken)
             sale.ready_date = now
+            taken.add((sale.omni_store, sale.pickup_code))
         cls.set_o2o_state(sales, 'ready')
         Message.send_pickup_codes(sales)
 
-    def new_pickup_code(self):
-        "Return a random 6-digit code no open pickup of the store has"
+    def new_pickup_code(self, taken=()):
+        """Return a random 6-digit code no open pickup of the store has, nor
+        the (store, code) pairs taken"""
         codes = {s.pickup_code for s in self.search([
                     ('omni_store', '=', self.omni_store.id),
                     ('o2o_state', '=', 'ready'),
                     ])}
+        codes |= {c for store, c in taken if store == self.omni_store}
         while True:
             code = f'{secrets.randbelow(10 ** 6):06d}'
             if code not in codes:
