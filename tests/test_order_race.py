@@ -19,6 +19,7 @@ from omni_retail.tests import (
 
 UNITS = 5
 BUYERS = 40
+RETRIES = 8
 
 
 @unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
@@ -35,7 +36,8 @@ class OrderRaceTestCase(unittest.TestCase):
         Channel = Model.get('omni.channel')
         Location = Model.get('stock.location')
         Shop = Model.get('web.shop')
-        _, (store,), (product,) = create_till_chain(['S01'], ['TEA'])
+        _, (store,), (product, cake) = create_till_chain(
+            ['S01'], ['TEA', 'CAKE'])
         company = set_company_country()
         store.pickup = True
         store.save()
@@ -45,14 +47,15 @@ class OrderRaceTestCase(unittest.TestCase):
         Channel(code='MALL', name="Mall", kind='online', warehouse=central,
             web_shop=shop).save()
         receive(product, store, UNITS)
+        receive(cake, store, 1)
         cls.context = {'company': company.id, '_skip_warnings': True}
         cls.warehouse = store.warehouse.id
 
     @staticmethod
-    def payload(reference, phone):
+    def payload(reference, phone, product='TEA'):
         return {'channel': 'MALL', 'reference': reference,
             'member_phone': phone, 'fulfilment': 'pickup', 'store': 'S01',
-            'lines': [{'product': 'TEA', 'quantity': 1}]}
+            'lines': [{'product': product, 'quantity': 1}]}
 
     def race(self, payloads):
         "Place the payloads at once, each on its own connection"
@@ -76,10 +79,13 @@ class OrderRaceTestCase(unittest.TestCase):
             thread.join()
         return results
 
-    def level(self):
+    def level(self, product='TEA'):
         with Transaction().start(DB_NAME, 1):
             Level = Pool().get('omni.stock.level')
-            level, = Level.search([('warehouse', '=', self.warehouse)])
+            level, = Level.search([
+                    ('warehouse', '=', self.warehouse),
+                    ('product.code', '=', product),
+                    ])
             return level.on_hand, level.reserved
 
     def test_no_oversell(self):
@@ -92,3 +98,16 @@ class OrderRaceTestCase(unittest.TestCase):
         self.assertEqual(outcomes,
             {'reserved': UNITS, 'refused': BUYERS - UNITS}, msg=results)
         self.assertEqual(self.level(), (UNITS, UNITS))
+
+    def test_retries_same_order(self):
+        "The same order sent at once on many connections is placed once"
+        results = self.race([
+                self.payload('WX-SAME', '137 0000 1234', 'CAKE')
+                for _ in range(RETRIES)])
+        numbers = {r['number'] for r in results if r != 'refused'}
+        self.assertEqual(len(numbers), 1, msg=results)
+        self.assertEqual(self.level('CAKE'), (1, 1))
+        with Transaction().start(DB_NAME, 1):
+            Party = Pool().get('party.party')
+            self.assertEqual(Party.search_count(
+                    [('phone_key', '=', '+8613700001234')]), 1)

@@ -11,8 +11,10 @@ from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
+from omni_retail.tools import queue_behind
+
 from .exceptions import UnknownChannelError, UnknownMemberError
-from .party import phone_key
+from .party import mask_phone, phone_key
 
 
 class Member(Model):
@@ -45,6 +47,7 @@ class Member(Model):
             member = cls.find(key)
             if member:
                 return cls.describe(member, created=False)
+            queue_behind(f'omni.member,{key}')
             party = cls.customer(key) or cls.new_customer(name, key)
             party.member_number = cls.next_number()
             party.phone_key = key
@@ -166,7 +169,8 @@ class Member(Model):
         pool = Pool()
         Party = pool.get('party.party')
         ContactMechanism = pool.get('party.contact_mechanism')
-        return Party(name=name, contact_mechanisms=[
+        # Documents print the name: a member who gave none is their phone
+        return Party(name=name or mask_phone(key), contact_mechanisms=[
                 ContactMechanism(type='mobile', value=key)])
 
     @classmethod

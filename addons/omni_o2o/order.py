@@ -14,6 +14,8 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
+from omni_retail.tools import queue_behind
+
 from .exceptions import OrderError, PickupError, PickupRateLimitError
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class Order(Model):
             reference = payload.get('reference')
             if not reference:
                 raise OrderError(gettext('omni_o2o.msg_order_reference'))
+            queue_behind(f'omni.order,{channel.id},{reference}')
             sales = Sale.search([
                     ('omni_channel', '=', channel.id),
                     ('omni_reference', '=', str(reference)),
@@ -95,9 +98,13 @@ class Order(Model):
                 payload.get('member_name'), channel.code)['id'])
         address = payload.get('address') or {}
         store = cls.fulfilling_store(channel, fulfilment, payload, products)
+        pay_at_pickup = payload.get('paid', True) is False
+        if pay_at_pickup and fulfilment != 'pickup':
+            raise OrderError(gettext('omni_o2o.msg_order_unpaid'))
         sale = Sale(party=member, omni_channel=channel,
             omni_reference=str(payload['reference']), fulfilment=fulfilment,
             omni_store=store, company=channel.company,
+            pay_at_pickup=pay_at_pickup,
             warehouse=store.warehouse if store else channel.warehouse,
             shipment_method='order', invoice_method='shipment')
         sale.on_change_party()
@@ -251,14 +258,18 @@ class Order(Model):
                 for user in users])
 
     @classmethod
-    def pickup(cls, store_code, pickup_code):
+    def pickup(cls, store_code, pickup_code, payment_method=None):
         """Hand the ready order of pickup_code over at the store; return it.
-        Wrong codes are logged and limited per store and minute"""
+        An order paid at pickup is paid with the invoice payment method named
+        payment_method. Wrong codes are logged and limited per store and
+        minute"""
         pool = Pool()
         Attempt = pool.get('omni.order.pickup_attempt')
         Sale = pool.get('sale.sale')
         with without_check_access():
             store = cls.channel(store_code, ['store'])
+            if payment_method is not None:
+                payment_method = cls.payment_method(payment_method)
             Attempt.check_rate(store)
             sales = Sale.search([
                     ('omni_store', '=', store.id),
@@ -269,8 +280,18 @@ class Order(Model):
                 Attempt.log_failure(store, pickup_code)
                 raise PickupError(gettext('omni_o2o.msg_pickup_code_wrong',
                         store=store.rec_name))
-            Sale.hand_over(sales)
+            Sale.hand_over(sales, payment_method)
             return cls.describe(sales[0])
+
+    @classmethod
+    def payment_method(cls, name):
+        pool = Pool()
+        Method = pool.get('account.invoice.payment.method')
+        methods = Method.search([('name', '=', name)], limit=1)
+        if not methods:
+            raise PickupError(gettext(
+                    'omni_o2o.msg_pickup_payment_method_unknown', name=name))
+        return methods[0]
 
     @classmethod
     def status(cls, number):
@@ -314,6 +335,7 @@ class Order(Model):
             'state': sale.o2o_state or sale.state,
             'store': sale.omni_store.code if sale.omni_store else None,
             'total': str(sale.total_amount),
+            'pay_at_pickup': bool(sale.pay_at_pickup),
             'lines': [{
                     'product': l.product.code,
                     'quantity': l.quantity,
@@ -412,6 +434,9 @@ class HandOverStart(ModelView):
         domain=[('kind', '=', 'store'), ('pickup', '=', True)])
     code = fields.Char("Pickup Code", required=True, strip=True,
         help="The code the customer shows.")
+    payment_method = fields.Many2One(
+        'account.invoice.payment.method', "Payment Method",
+        help="How the customer pays an order not paid online.")
 
     @classmethod
     def default_store(cls):
@@ -435,6 +460,8 @@ class HandOver(Wizard):
         pool = Pool()
         Order = pool.get('omni.order')
         Sale = pool.get('sale.sale')
-        order = Order.pickup(self.start.store.code, self.start.code)
+        method = self.start.payment_method
+        order = Order.pickup(self.start.store.code, self.start.code,
+            method.name if method else None)
         sale, = Sale.search([('number', '=', order['number'])], limit=1)
         return action, {'res_id': [sale.id]}

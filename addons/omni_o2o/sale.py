@@ -38,6 +38,7 @@ class Sale(metaclass=PoolMeta):
         'omni.channel', "Channel", ondelete='RESTRICT',
         states={
             'readonly': Eval('state') != 'draft',
+            'required': ~Eval('state').in_(['draft', 'cancelled']),
             },
         help="Where the customer ordered.")
     omni_reference = fields.Char(
@@ -55,6 +56,9 @@ class Sale(metaclass=PoolMeta):
         help="Given to the customer when the order is ready; "
         "checked when they collect it.")
     ready_date = fields.DateTime("Ready Since", readonly=True)
+    pay_at_pickup = fields.Boolean(
+        "Pay at Pickup", readonly=True,
+        help="The customer pays at the store when collecting the order.")
     omni_events = fields.One2Many(
         'omni.order.event', 'sale', "Timeline", readonly=True)
 
@@ -84,10 +88,33 @@ class Sale(metaclass=PoolMeta):
                 })
 
     @classmethod
+    def default_omni_channel(cls):
+        "The store of the user who enters the sale by hand"
+        pool = Pool()
+        User = pool.get('res.user')
+        store = User(Transaction().user).omni_store
+        return store.id if store else None
+
+    @classmethod
+    def default_warehouse(cls):
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        channel = cls.default_omni_channel()
+        if channel is not None and Channel(channel).warehouse:
+            return Channel(channel).warehouse.id
+        return super().default_warehouse()
+
+    @fields.depends('omni_channel', 'warehouse')
+    def on_change_omni_channel(self):
+        if self.omni_channel and self.omni_channel.warehouse:
+            self.warehouse = self.omni_channel.warehouse
+
+    @classmethod
     def copy(cls, sales, default=None):
         default = default.copy() if default is not None else {}
         for name in ['omni_reference', 'o2o_state', 'pickup_code',
-                'ready_date', 'omni_events', 'fulfilment', 'omni_store']:
+                'ready_date', 'pay_at_pickup', 'omni_events', 'fulfilment',
+                'omni_store']:
             default.setdefault(name)
         return super().copy(sales, default=default)
 
@@ -139,16 +166,47 @@ class Sale(metaclass=PoolMeta):
                 return code
 
     @classmethod
-    def hand_over(cls, sales):
-        "Complete the shipments of the ready pickups the customers collected"
+    def hand_over(cls, sales, payment_method=None):
+        """Complete the shipments of the ready pickups the customers
+        collected, taking with payment_method what is due on those paid at
+        pickup"""
         pool = Pool()
         Shipment = pool.get('stock.shipment.out')
+        Lang = pool.get('ir.lang')
+        to_collect = [s for s in sales if s.pay_at_pickup]
+        if to_collect and not payment_method:
+            sale = to_collect[0]
+            raise PickupError(gettext('omni_o2o.msg_pickup_payment_method',
+                    sale=sale.rec_name,
+                    amount=Lang.get().currency(
+                        sale.total_amount, sale.currency)))
         with without_check_access():
             Shipment.do([sh for s in sales for sh in s.open_shipments])
         for sale in sales:
             sale.pickup_code = None
         cls.set_o2o_state(sales, 'picked_up')
-        cls.__queue__.process(sales)
+        if to_collect:
+            with without_check_access():
+                cls.process(to_collect)
+                cls.collect(to_collect, payment_method)
+        cls.__queue__.process([s for s in sales if not s.pay_at_pickup])
+
+    @classmethod
+    def collect(cls, sales, payment_method):
+        "Post the invoices of the sales and pay them with payment_method"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Invoice = pool.get('account.invoice')
+        MoveLine = pool.get('account.move.line')
+        invoices = [i for s in sales for i in s.invoices
+            if i.state in {'draft', 'validated'}]
+        Invoice.post(invoices)
+        today = Date.today()
+        for invoice in invoices:
+            lines = invoice.pay_invoice(
+                invoice.amount_to_pay, payment_method, today,
+                description=invoice.origins)
+            MoveLine.reconcile(list(invoice.lines_to_pay) + lines)
 
     @classmethod
     @ModelView.button
