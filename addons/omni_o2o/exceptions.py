@@ -13,3 +13,7 @@ class PickupError(UserError):
 
 class PickupRateLimitError(UserError):
     pass
+
+
+class CouponError(UserError):
+    "A coupon code that cannot be issued, checked or redeemed"

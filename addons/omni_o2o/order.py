@@ -219,15 +219,8 @@ class Order(Model):
     @classmethod
     def coupons(cls, codes):
         pool = Pool()
-        Number = pool.get('sale.promotion.coupon.number')
-        numbers = []
-        for code in codes:
-            found = Number.search([('number', '=', code)], limit=1)
-            if not found:
-                raise OrderError(gettext(
-                        'omni_o2o.msg_order_coupon', coupon=code))
-            numbers.append(found[0])
-        return numbers
+        Coupon = pool.get('omni.coupon')
+        return [Coupon.number(code) for code in codes]
 
     @classmethod
     def reserve(cls, sale):

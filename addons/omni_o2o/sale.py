@@ -243,6 +243,7 @@ class Sale(metaclass=PoolMeta):
             for sale in sales:
                 sale.pickup_code = None
             cls.refund_member_payments(sales)
+            cls.release_coupons(sales)
         cls.set_o2o_state(sales, state)
         cls.__queue__.process(sales)
 

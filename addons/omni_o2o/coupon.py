@@ -1,0 +1,520 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import datetime as dt
+import logging
+import secrets
+import time
+from decimal import Decimal
+
+from sql import Literal
+from sql.aggregate import Count
+from sql.functions import CurrentTimestamp
+
+from trytond.i18n import gettext
+from trytond.model import Index, Model, ModelSQL, ModelView, Unique, fields
+from trytond.modules.product import round_price
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.rpc import RPC
+from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .exceptions import CouponError
+
+logger = logging.getLogger(__name__)
+
+# No 0/O, 1/I/L: codes are read out and typed in at the till
+CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789'
+CODE_LENGTH = 12
+CODE_BATCH = 5000
+SCOPES = [
+    ('both', "Online and Stores"),
+    ('online', "Online"),
+    ('stores', "Stores"),
+    ]
+ONLINE_KINDS = {'online', 'platform'}
+USED_STATES = {'draft', 'cancelled'}
+
+
+class Campaign(metaclass=PoolMeta):
+    "A coupon campaign is a promotion with a campaign code"
+    __name__ = 'sale.promotion'
+
+    omni_code = fields.Char(
+        "Campaign Code", strip=True,
+        help="Names the campaign in the API; set for coupon campaigns.")
+    omni_scope = fields.Selection(
+        SCOPES, "Channels",
+        states={
+            'invisible': ~Eval('omni_code'),
+            'required': Eval('omni_code', False),
+            },
+        help="Where the campaign's codes are redeemed.")
+    omni_stores = fields.Many2Many(
+        'sale.promotion-omni.channel', 'promotion', 'store', "Stores",
+        domain=[('kind', '=', 'store')],
+        states={
+            'invisible': Eval('omni_scope') == 'online',
+            },
+        help="Limit redemption in stores to these; empty for all.")
+    omni_discount_kind = fields.Selection([
+            (None, ""),
+            ('percent', "% Off"),
+            ('amount', "Amount Off"),
+            ], "Discount",
+        states={
+            'invisible': ~Eval('omni_code'),
+            'required': Eval('omni_code', False),
+            })
+    omni_discount = fields.Numeric(
+        "Discount Value", digits=(16, 2),
+        domain=['OR',
+            ('omni_discount', '=', None),
+            ('omni_discount', '>', 0),
+            ],
+        states={
+            'invisible': ~Eval('omni_code'),
+            'required': Eval('omni_code', False),
+            },
+        help="The percentage or the amount taken off; with a minimum "
+        "Amount, an amount off is a spend-threshold discount (满减).")
+    omni_per_member = fields.Integer(
+        "Uses per Member",
+        states={
+            'invisible': ~Eval('omni_code'),
+            },
+        help="How many of the campaign's codes a member may redeem; "
+        "0 for no limit.")
+    omni_budget = fields.Integer(
+        "Budget",
+        states={
+            'invisible': ~Eval('omni_code'),
+            },
+        help="The most redemptions of the campaign; 0 for no limit.")
+    omni_codes_issued = fields.Function(
+        fields.Integer("Codes Issued"), 'get_omni_counts')
+    omni_redeemed = fields.Function(
+        fields.Integer("Redeemed"), 'get_omni_counts')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('omni_code_unique', Unique(t, t.omni_code),
+                'omni_o2o.msg_campaign_code_unique'),
+            ]
+        cls._buttons.update({
+                'generate_codes': {
+                    'invisible': ~Eval('omni_code'),
+                    'depends': ['omni_code'],
+                    },
+                })
+
+    @classmethod
+    def default_omni_scope(cls):
+        return 'both'
+
+    @classmethod
+    def default_omni_per_member(cls):
+        return 1
+
+    @classmethod
+    def default_omni_budget(cls):
+        return 0
+
+    @classmethod
+    def get_omni_counts(cls, campaigns, names):
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        result = {n: {c.id: 0 for c in campaigns} for n in names}
+        for campaign in campaigns:
+            with Transaction().set_context(active_test=False):
+                numbers = Number.search([
+                        ('coupon.promotion', '=', campaign.id),
+                        ('omni_member', '!=', None),
+                        ], count=True)
+            if 'omni_codes_issued' in result:
+                result['omni_codes_issued'][campaign.id] = numbers
+            if 'omni_redeemed' in result:
+                result['omni_redeemed'][campaign.id] = campaign.redemptions()
+        return result
+
+    @property
+    def omni_coupon(self):
+        "The coupon that holds the campaign's codes"
+        return self.coupons[0] if self.coupons else None
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if mode == 'create' and values.get('omni_code'):
+            # Codes are single use; the campaign applies only with one
+            if not values.get('formula'):
+                values['formula'] = 'unit_price'
+            if not values.get('coupons'):
+                values['coupons'] = [('create', [{
+                                'number_of_use': 1,
+                                'company': values.get('company'),
+                                }])]
+        return values
+
+    def get_unit_price(self, **context):
+        unit_price = super().get_unit_price(**context)
+        if self.omni_discount_kind == 'percent' and unit_price is not None:
+            unit_price *= 1 - self.omni_discount / 100
+        return unit_price
+
+    def apply(self, sale):
+        if self.omni_discount_kind == 'amount':
+            self.apply_amount_off(sale)
+        else:
+            super().apply(sale)
+
+    def apply_amount_off(self, sale):
+        "Spread the amount off over the campaign's lines by their amount"
+        lines = [l for l in sale.lines
+            if l.type == 'line' and self.is_valid_sale_line(l)]
+        total = sum(
+            Decimal(str(l.quantity)) * l.unit_price for l in lines)
+        if not total:
+            return
+        ratio = max(1 - self.omni_discount / total, Decimal(0))
+        for line in lines:
+            line.unit_price = round_price(line.unit_price * ratio)
+            line.promotion = self
+        sale.lines = sale.lines
+
+    def get_pattern(self, sale):
+        pattern = super().get_pattern(sale)
+        if self.omni_code:
+            pattern['omni_channel'] = getattr(sale, 'omni_channel', None)
+        return pattern
+
+    def match(self, pattern):
+        if 'omni_channel' in pattern:
+            pattern = pattern.copy()
+            if not self.in_scope(pattern.pop('omni_channel')):
+                return False
+        return super().match(pattern)
+
+    def in_scope(self, channel):
+        "Tell if the campaign's codes may be redeemed on channel"
+        if not channel:
+            return False
+        if channel.kind in ONLINE_KINDS:
+            return self.omni_scope in {'both', 'online'}
+        return (self.omni_scope in {'both', 'stores'}
+            and (not self.omni_stores or channel in self.omni_stores))
+
+    def redemptions(self, member=None):
+        "Return how many sales redeemed the campaign's codes (of member)"
+        pool = Pool()
+        Coupon = pool.get('sale.promotion.coupon')
+        Number = pool.get('sale.promotion.coupon.number')
+        Sale = pool.get('sale.sale')
+        SaleNumber = pool.get('sale.sale-sale.promotion.coupon.number')
+        coupon = Coupon.__table__()
+        number = Number.__table__()
+        sale = Sale.__table__()
+        sale_number = SaleNumber.__table__()
+        where = ((coupon.promotion == self.id)
+            & ~sale.state.in_(list(USED_STATES)))
+        if member:
+            where &= sale.party == member.id
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*sale_number
+            .join(number, condition=number.id == sale_number.number)
+            .join(coupon, condition=coupon.id == number.coupon)
+            .join(sale, condition=sale.id == sale_number.sale)
+            .select(Count(Literal('*')), where=where))
+        return cursor.fetchone()[0]
+
+    @classmethod
+    @ModelView.button_action('omni_o2o.wizard_generate_codes')
+    def generate_codes(cls, campaigns):
+        pass
+
+    def create_codes(self, count):
+        """Add count new random codes to the campaign, in batches with a
+        progress line each; return them"""
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        transaction = Transaction()
+        table = Number.__table__()
+        cursor = transaction.connection.cursor()
+        start = time.monotonic()
+        codes = []
+        while len(codes) < count:
+            batch = {new_code()
+                for _ in range(min(CODE_BATCH, count - len(codes)))}
+            cursor.execute(*table.insert(
+                    [table.number, table.coupon, table.company,
+                        table.start_date, table.end_date,
+                        table.create_uid, table.create_date],
+                    [[c, self.omni_coupon.id, self.company.id,
+                            self.start_date, self.end_date,
+                            transaction.user, CurrentTimestamp()]
+                        for c in sorted(batch)]))
+            codes.extend(batch)
+            logger.info("campaign %s: %d of %d codes in %.1f s",
+                self.omni_code, len(codes), count, time.monotonic() - start)
+        return codes
+
+
+def new_code():
+    return ''.join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class CampaignStore(ModelSQL):
+    "Campaign Store"
+    __name__ = 'sale.promotion-omni.channel'
+
+    promotion = fields.Many2One(
+        'sale.promotion', "Campaign", required=True, ondelete='CASCADE')
+    store = fields.Many2One(
+        'omni.channel', "Store", required=True, ondelete='CASCADE')
+
+
+class CouponNumber(metaclass=PoolMeta):
+    __name__ = 'sale.promotion.coupon.number'
+
+    omni_member = fields.Many2One(
+        'party.party', "Issued To", readonly=True, ondelete='RESTRICT',
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
+        help="The member the code was given to: only they may redeem it.")
+    omni_issued = fields.DateTime("Issued", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.number, Index.Equality())))
+
+    @property
+    def campaign(self):
+        return self.coupon.promotion
+
+    def refusal(self, channel, member=None, amount=None, sale=None):
+        """Return why the code cannot be redeemed on channel by member for
+        amount, or None; sale is the one redeeming it, not yet counted"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Lang = pool.get('ir.lang')
+        campaign = self.campaign
+        today = Date.today()
+        if not campaign.active or not campaign.omni_code:
+            return gettext('omni_o2o.msg_coupon_unknown', code=self.number)
+        if ((self.start_date or today) > today
+                or (self.end_date or today) < today):
+            return gettext('omni_o2o.msg_coupon_expired', code=self.number,
+                campaign=campaign.rec_name)
+        if not campaign.in_scope(channel):
+            return gettext('omni_o2o.msg_coupon_channel', code=self.number,
+                channel=channel.rec_name if channel else '')
+        if self.omni_member and member != self.omni_member:
+            return gettext('omni_o2o.msg_coupon_other_member',
+                code=self.number)
+        if self.uses(exclude=sale):
+            return gettext('omni_o2o.msg_coupon_used', code=self.number)
+        if (campaign.omni_budget
+                and campaign.redemptions() >= campaign.omni_budget):
+            return gettext('omni_o2o.msg_coupon_budget',
+                campaign=campaign.rec_name)
+        if (member and campaign.omni_per_member
+                and campaign.redemptions(member) >= campaign.omni_per_member):
+            return gettext('omni_o2o.msg_coupon_member_limit',
+                campaign=campaign.rec_name, limit=campaign.omni_per_member)
+        if (amount is not None and campaign.amount
+                and amount < campaign.amount):
+            return gettext('omni_o2o.msg_coupon_threshold', code=self.number,
+                amount=Lang.get().currency(campaign.amount, campaign.currency))
+        return None
+
+    def uses(self, exclude=None):
+        "Return the sales other than exclude that redeemed the code"
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        domain = [
+            ('coupons', '=', self.id),
+            ('state', 'not in', list(USED_STATES)),
+            ]
+        if exclude:
+            domain.append(('id', '!=', exclude.id))
+        return Sale.search(domain, count=True)
+
+    def discount_text(self):
+        campaign = self.campaign
+        if campaign.omni_discount_kind == 'percent':
+            return f'{campaign.omni_discount.normalize():f}%'
+        return str(campaign.omni_discount)
+
+
+class Sale(metaclass=PoolMeta):
+    __name__ = 'sale.sale'
+
+    @classmethod
+    def quote(cls, sales):
+        cls.redeem_coupons(sales)
+        super().quote(sales)
+
+    @classmethod
+    def redeem_coupons(cls, sales):
+        """Lock the campaign codes of the sales and refuse any that cannot be
+        redeemed: a code is used once across channels however many sales
+        race for it"""
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        Promotion = pool.get('sale.promotion')
+        numbers = sorted({n for s in sales for n in s.coupons
+                if n.campaign.omni_code}, key=lambda n: n.id)
+        if not numbers:
+            return
+        Promotion.lock(sorted({n.campaign for n in numbers},
+                key=lambda c: c.id))
+        Number.lock(numbers)
+        for sale in sales:
+            for number in sale.coupons:
+                if not number.campaign.omni_code:
+                    continue
+                reason = number.refusal(sale.omni_channel, sale.party,
+                    sale.total_amount, sale=sale)
+                if reason:
+                    raise CouponError(reason)
+
+    @classmethod
+    def release_coupons(cls, sales):
+        "Give the codes of the sales back to their holders"
+        for sale in sales:
+            sale.coupons = []
+        cls.save(sales)
+
+
+class Coupon(Model):
+    "Coupon campaigns for the mall, mini-programs and tills"
+    __name__ = 'omni.coupon'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'issue': RPC(readonly=False),
+                'check': RPC(readonly=True),
+                })
+
+    @classmethod
+    def issue(cls, campaign_code, member_phone):
+        "Give the member of member_phone a new code of the campaign"
+        pool = Pool()
+        ModelAccess = pool.get('ir.model.access')
+        Number = pool.get('sale.promotion.coupon.number')
+        Promotion = pool.get('sale.promotion')
+        ModelAccess.check('sale.promotion.coupon.number', 'write')
+        with without_check_access():
+            campaign = cls.campaign(campaign_code)
+            member = cls.member(member_phone)
+            # Two members must not be given the same generated code
+            Promotion.lock([campaign])
+            free = Number.search([
+                    ('coupon.promotion', '=', campaign.id),
+                    ('omni_member', '=', None),
+                    ], limit=1, order=[('id', 'ASC')])
+            if free:
+                number, = free
+            else:
+                number = Number(number=new_code(),
+                    coupon=campaign.omni_coupon, company=campaign.company,
+                    start_date=campaign.start_date,
+                    end_date=campaign.end_date)
+            number.omni_member = member
+            number.omni_issued = dt.datetime.now()
+            number.save()
+            return number.number
+
+    @classmethod
+    def check(cls, code, channel_code, member_phone=None, amount=None):
+        """Tell if code may be redeemed on channel by the member of
+        member_phone for amount: {"valid", "reason", "discount"}"""
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        with without_check_access():
+            number = cls.number(code)
+            channels = Channel.search([('code', '=', channel_code)], limit=1)
+            if not channels:
+                raise CouponError(gettext(
+                        'omni_o2o.msg_coupon_unknown_channel',
+                        channel=channel_code))
+            member = cls.member(member_phone) if member_phone else None
+            reason = number.refusal(channels[0], member,
+                Decimal(str(amount)) if amount is not None else None)
+            return {
+                'valid': reason is None,
+                'reason': reason,
+                'discount': number.discount_text(),
+                }
+
+    @classmethod
+    def campaign(cls, code):
+        pool = Pool()
+        Promotion = pool.get('sale.promotion')
+        campaigns = Promotion.search([('omni_code', '=', code)], limit=1)
+        if not campaigns:
+            raise CouponError(gettext(
+                    'omni_o2o.msg_campaign_unknown', campaign=code))
+        return campaigns[0]
+
+    @classmethod
+    def number(cls, code):
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        with Transaction().set_context(active_test=False):
+            numbers = Number.search([
+                    ('number', '=', str(code or '').strip().upper()),
+                    ('coupon.promotion.omni_code', '!=', None),
+                    ], limit=1)
+        if not numbers:
+            raise CouponError(gettext('omni_o2o.msg_coupon_unknown',
+                    code=code))
+        return numbers[0]
+
+    @classmethod
+    def member(cls, phone):
+        pool = Pool()
+        Member = pool.get('omni.member')
+        Party = pool.get('party.party')
+        found = Member.lookup(phone)
+        if not found:
+            raise CouponError(gettext(
+                    'omni_o2o.msg_coupon_no_member', phone=phone))
+        return Party(found['id'])
+
+
+class GenerateCodesStart(ModelView):
+    "Generate Coupon Codes"
+    __name__ = 'omni.coupon.generate.start'
+
+    count = fields.Integer(
+        "Number of Codes", required=True,
+        domain=[('count', '>', 0), ('count', '<=', 1_000_000)])
+
+    @classmethod
+    def default_count(cls):
+        return 1000
+
+
+class GenerateCodes(Wizard):
+    "Generate Coupon Codes"
+    __name__ = 'omni.coupon.generate'
+    start = StateView('omni.coupon.generate.start',
+        'omni_o2o.coupon_generate_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Generate", 'generate', 'tryton-ok', default=True),
+            ])
+    generate = StateTransition()
+
+    def transition_generate(self):
+        self.record.create_codes(self.start.count)
+        return 'end'
