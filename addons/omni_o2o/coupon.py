@@ -6,9 +6,11 @@ import secrets
 import time
 from decimal import Decimal
 
-from sql import Literal
-from sql.aggregate import Count
+from sql import Literal, Null, Union
+from sql.aggregate import Count, Min, Sum
+from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp
+from sql.operators import Concat
 
 from trytond.i18n import gettext
 from trytond.model import Index, Model, ModelSQL, ModelView, Unique, fields
@@ -92,9 +94,17 @@ class Campaign(metaclass=PoolMeta):
             },
         help="The most redemptions of the campaign; 0 for no limit.")
     omni_codes_issued = fields.Function(
-        fields.Integer("Codes Issued"), 'get_omni_counts')
+        fields.Integer("Codes Issued"), 'get_omni_results')
     omni_redeemed = fields.Function(
-        fields.Integer("Redeemed"), 'get_omni_counts')
+        fields.Integer("Redeemed"), 'get_omni_results')
+    omni_redemption_rate = fields.Function(
+        fields.Float("Redemption Rate", digits=(1, 4)), 'get_omni_results')
+    omni_discount_given = fields.Function(
+        fields.Numeric("Discount Given", digits=(16, 2)), 'get_omni_results')
+    omni_revenue = fields.Function(
+        fields.Numeric("Revenue", digits=(16, 2),
+            help="The untaxed amount of the orders that redeemed codes."),
+        'get_omni_results')
 
     @classmethod
     def __setup__(cls):
@@ -124,21 +134,46 @@ class Campaign(metaclass=PoolMeta):
         return 0
 
     @classmethod
-    def get_omni_counts(cls, campaigns, names):
+    def get_omni_results(cls, campaigns, names):
         pool = Pool()
+        Coupon = pool.get('sale.promotion.coupon')
         Number = pool.get('sale.promotion.coupon.number')
-        result = {n: {c.id: 0 for c in campaigns} for n in names}
+        Result = pool.get('omni.coupon.result')
+        coupon = Coupon.__table__()
+        number = Number.__table__()
+        result = Result.__table__()
+        ids = [c.id for c in campaigns]
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*number.join(coupon,
+                condition=coupon.id == number.coupon).select(
+                coupon.promotion, Count(Literal('*')),
+                where=fields.SQL_OPERATORS['in'](coupon.promotion, ids)
+                & (number.omni_member != Null),
+                group_by=[coupon.promotion]))
+        issued = dict(cursor)
+        cursor.execute(*result.select(result.campaign,
+                Sum(result.redeemed), Sum(result.discount),
+                Sum(result.revenue),
+                where=fields.SQL_OPERATORS['in'](result.campaign, ids),
+                group_by=[result.campaign]))
+        redeemed = {c: (r, d, v) for c, r, d, v in cursor}
+        values = {n: {} for n in names}
         for campaign in campaigns:
-            with Transaction().set_context(active_test=False):
-                numbers = Number.search([
-                        ('coupon.promotion', '=', campaign.id),
-                        ('omni_member', '!=', None),
-                        ], count=True)
-            if 'omni_codes_issued' in result:
-                result['omni_codes_issued'][campaign.id] = numbers
-            if 'omni_redeemed' in result:
-                result['omni_redeemed'][campaign.id] = campaign.redemptions()
-        return result
+            count, discount, revenue = redeemed.get(campaign.id, (0, 0, 0))
+            given = issued.get(campaign.id, 0)
+            row = {
+                'omni_codes_issued': given,
+                'omni_redeemed': int(count or 0),
+                'omni_redemption_rate': (
+                    int(count or 0) / given if given else None),
+                'omni_discount_given': Decimal(str(discount or 0)).quantize(
+                    Decimal('0.01')),
+                'omni_revenue': Decimal(str(revenue or 0)).quantize(
+                    Decimal('0.01')),
+                }
+            for name in names:
+                values[name][campaign.id] = row[name]
+        return values
 
     @property
     def omni_coupon(self):
@@ -185,6 +220,24 @@ class Campaign(metaclass=PoolMeta):
             line.promotion = self
         sale.lines = sale.lines
 
+    def apply_to_till(self, sale):
+        "Take the campaign's discount off the lines of the till sale"
+        lines = [l for l in sale.lines
+            if l.quantity > 0 and l.unit_gross_price > 0
+            and not l.is_top_up and self.is_valid_sale_line(l)]
+        if self.omni_discount_kind == 'percent':
+            ratio = 1 - self.omni_discount / 100
+        else:
+            total = sum(Decimal(str(l.quantity)) * l.unit_gross_price
+                for l in lines)
+            if not total:
+                return
+            ratio = max(1 - self.omni_discount / total, Decimal(0))
+        for line in lines:
+            line.unit_gross_price = round_price(line.unit_gross_price * ratio)
+            line.unit_list_price = round_price(line.unit_list_price * ratio)
+        sale.lines = sale.lines
+
     def get_pattern(self, sale):
         pattern = super().get_pattern(sale)
         if self.omni_code:
@@ -208,26 +261,15 @@ class Campaign(metaclass=PoolMeta):
             and (not self.omni_stores or channel in self.omni_stores))
 
     def redemptions(self, member=None):
-        "Return how many sales redeemed the campaign's codes (of member)"
+        "Return how many sales of every channel redeemed the campaign's codes"
         pool = Pool()
-        Coupon = pool.get('sale.promotion.coupon')
-        Number = pool.get('sale.promotion.coupon.number')
-        Sale = pool.get('sale.sale')
-        SaleNumber = pool.get('sale.sale-sale.promotion.coupon.number')
-        coupon = Coupon.__table__()
-        number = Number.__table__()
-        sale = Sale.__table__()
-        sale_number = SaleNumber.__table__()
-        where = ((coupon.promotion == self.id)
-            & ~sale.state.in_(list(USED_STATES)))
+        Redemption = pool.get('omni.coupon.redemption')
+        redemption = Redemption.__table__()
+        where = redemption.campaign == self.id
         if member:
-            where &= sale.party == member.id
+            where &= redemption.member == member.id
         cursor = Transaction().connection.cursor()
-        cursor.execute(*sale_number
-            .join(number, condition=number.id == sale_number.number)
-            .join(coupon, condition=coupon.id == number.coupon)
-            .join(sale, condition=sale.id == sale_number.sale)
-            .select(Count(Literal('*')), where=where))
+        cursor.execute(*redemption.select(Count(Literal('*')), where=where))
         return cursor.fetchone()[0]
 
     @classmethod
@@ -335,16 +377,16 @@ class CouponNumber(metaclass=PoolMeta):
         return None
 
     def uses(self, exclude=None):
-        "Return the sales other than exclude that redeemed the code"
+        "Return how many sales other than exclude redeemed the code"
         pool = Pool()
-        Sale = pool.get('sale.sale')
-        domain = [
-            ('coupons', '=', self.id),
-            ('state', 'not in', list(USED_STATES)),
-            ]
-        if exclude:
-            domain.append(('id', '!=', exclude.id))
-        return Sale.search(domain, count=True)
+        Redemption = pool.get('omni.coupon.redemption')
+        redemption = Redemption.__table__()
+        where = redemption.number == self.id
+        if exclude and exclude.id is not None and exclude.id >= 0:
+            where &= redemption.order != str(exclude)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*redemption.select(Count(Literal('*')), where=where))
+        return cursor.fetchone()[0]
 
     def discount_text(self):
         campaign = self.campaign
@@ -517,4 +559,260 @@ class GenerateCodes(Wizard):
 
     def transition_generate(self):
         self.record.create_codes(self.start.count)
+        return 'end'
+
+
+class TillSaleCoupon(ModelSQL):
+    "Till Sale Coupon"
+    __name__ = 'sale.point.sale-sale.promotion.coupon.number'
+
+    sale = fields.Many2One(
+        'sale.point.sale', "Sale", required=True, ondelete='CASCADE')
+    number = fields.Many2One(
+        'sale.promotion.coupon.number', "Code", required=True,
+        ondelete='RESTRICT')
+    discount = fields.Numeric("Discount", digits=(16, 2), required=True)
+
+
+class TillSale(metaclass=PoolMeta):
+    __name__ = 'sale.point.sale'
+
+    coupons = fields.Many2Many(
+        'sale.point.sale-sale.promotion.coupon.number', 'sale', 'number',
+        "Coupons", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'redeem_coupon': {
+                    'invisible': Eval('state') != 'open',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def copy(cls, sales, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('coupons')
+        return super().copy(sales, default=default)
+
+    @classmethod
+    @ModelView.button_action('omni_o2o.wizard_redeem_coupon')
+    def redeem_coupon(cls, sales):
+        pass
+
+    @property
+    def omni_store(self):
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        stores = Channel.search([('sale_point', '=', self.point.id)], limit=1)
+        return stores[0] if stores else None
+
+    def redeem(self, number):
+        """Take the discount of the campaign code off the lines rung up so
+        far: the code is used once across channels however many race"""
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        Promotion = pool.get('sale.promotion')
+        SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
+        if self.state != 'open':
+            raise CouponError(gettext(
+                    'omni_o2o.msg_coupon_till_sale_open', sale=self.rec_name))
+        Promotion.lock([number.campaign])
+        Number.lock([number])
+        reason = number.refusal(self.omni_store, self.member, self.total)
+        if reason:
+            raise CouponError(reason)
+        before = self.total
+        number.campaign.apply_to_till(self)
+        self.save()
+        SaleCoupon.create([{
+                    'sale': self.id,
+                    'number': number.id,
+                    'discount': before - self.__class__(self.id).total,
+                    }])
+
+    @classmethod
+    def cancel(cls, sales):
+        pool = Pool()
+        SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
+        super().cancel(sales)
+        # Cancelled sales give their codes back
+        SaleCoupon.delete(SaleCoupon.search([
+                    ('sale', 'in', [s.id for s in sales]),
+                    ]))
+
+
+class Redemption(ModelSQL, ModelView):
+    """Coupon Redemption
+
+    Every sale, online or at a till, that redeemed a campaign code and was
+    not cancelled"""
+    __name__ = 'omni.coupon.redemption'
+
+    number = fields.Many2One('sale.promotion.coupon.number', "Code")
+    campaign = fields.Many2One('sale.promotion', "Campaign")
+    order = fields.Reference("Order", selection=[
+            ('sale.sale', "Sale"),
+            ('sale.point.sale', "POS Sale"),
+            ])
+    channel = fields.Many2One('omni.channel', "Channel")
+    member = fields.Many2One('party.party', "Customer")
+    date = fields.Date("Date")
+    discount = fields.Numeric("Discount Given", digits=(16, 2))
+    revenue = fields.Numeric("Revenue", digits=(16, 2),
+        help="The untaxed amount of the order.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def table_query(cls):
+        return Union(cls._online_query(), cls._till_query(), all_=True)
+
+    @classmethod
+    def _columns(cls, id_, number, campaign, order, channel, member, date,
+            discount, revenue):
+        return [id_.as_('id'),
+            Literal(0).as_('create_uid'), Literal(None).as_('create_date'),
+            Literal(None).as_('write_uid'), Literal(None).as_('write_date'),
+            number.as_('number'), campaign.as_('campaign'),
+            order.as_('order'), channel.as_('channel'),
+            member.as_('member'), date.as_('date'),
+            discount.as_('discount'), revenue.as_('revenue')]
+
+    @classmethod
+    def _online_query(cls):
+        pool = Pool()
+        Coupon = pool.get('sale.promotion.coupon')
+        Line = pool.get('sale.line')
+        Number = pool.get('sale.promotion.coupon.number')
+        Sale = pool.get('sale.sale')
+        SaleNumber = pool.get('sale.sale-sale.promotion.coupon.number')
+        coupon = Coupon.__table__()
+        line = Line.__table__()
+        number = Number.__table__()
+        sale = Sale.__table__()
+        sale_number = SaleNumber.__table__()
+        discounts = line.select(line.sale, line.promotion,
+            Sum(Coalesce(
+                    (line.original_unit_price - line.unit_price)
+                    * line.quantity, 0)).as_('amount'),
+            where=line.promotion != Null,
+            group_by=[line.sale, line.promotion])
+        totals = line.select(line.sale,
+            Sum(line.quantity * line.unit_price).as_('total'),
+            where=line.type == 'line',
+            group_by=[line.sale])
+        return (sale_number
+            .join(number, condition=number.id == sale_number.number)
+            .join(coupon, condition=coupon.id == number.coupon)
+            .join(sale, condition=sale.id == sale_number.sale)
+            .join(discounts, 'LEFT',
+                condition=(discounts.sale == sale.id)
+                & (discounts.promotion == coupon.promotion))
+            .join(totals, 'LEFT', condition=totals.sale == sale.id)
+            .select(*cls._columns(
+                    sale_number.id * 2, number.id, coupon.promotion,
+                    Concat('sale.sale,',
+                        sale.id.cast(cls.order.sql_type().base)),
+                    sale.omni_channel, sale.party, sale.sale_date,
+                    Coalesce(discounts.amount, 0),
+                    Coalesce(totals.total, 0)),
+                where=~sale.state.in_(list(USED_STATES))))
+
+    @classmethod
+    def _till_query(cls):
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        Coupon = pool.get('sale.promotion.coupon')
+        Number = pool.get('sale.promotion.coupon.number')
+        POSLine = pool.get('sale.point.sale.line')
+        POSSale = pool.get('sale.point.sale')
+        SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
+        coupon = Coupon.__table__()
+        line = POSLine.__table__()
+        number = Number.__table__()
+        pos = POSSale.__table__()
+        sale_coupon = SaleCoupon.__table__()
+        store = Channel.__table__()
+        totals = line.select(line.sale,
+            Sum(line.quantity * line.unit_list_price).as_('total'),
+            group_by=[line.sale])
+        return (sale_coupon
+            .join(number, condition=number.id == sale_coupon.number)
+            .join(coupon, condition=coupon.id == number.coupon)
+            .join(pos, condition=pos.id == sale_coupon.sale)
+            .join(store, 'LEFT', condition=store.sale_point == pos.point)
+            .join(totals, 'LEFT', condition=totals.sale == pos.id)
+            .select(*cls._columns(
+                    sale_coupon.id * 2 + 1, number.id, coupon.promotion,
+                    Concat('sale.point.sale,',
+                        pos.id.cast(cls.order.sql_type().base)),
+                    store.id, pos.member, pos.date, sale_coupon.discount,
+                    Coalesce(totals.total, 0)),
+                where=pos.state != 'cancelled'))
+
+
+class Result(ModelSQL, ModelView):
+    """Campaign Result
+
+    What each campaign brought, by channel"""
+    __name__ = 'omni.coupon.result'
+
+    campaign = fields.Many2One('sale.promotion', "Campaign")
+    channel = fields.Many2One('omni.channel', "Channel")
+    redeemed = fields.Integer("Redeemed")
+    discount = fields.Numeric("Discount Given", digits=(16, 2))
+    revenue = fields.Numeric("Revenue", digits=(16, 2),
+        help="The untaxed amount of the orders that redeemed codes.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('campaign', 'ASC'), ('redeemed', 'DESC')]
+
+    @classmethod
+    def table_query(cls):
+        pool = Pool()
+        Redemption = pool.get('omni.coupon.redemption')
+        redemption = Redemption.__table__()
+        return redemption.select(
+            Min(redemption.id).as_('id'),
+            Literal(0).as_('create_uid'), Literal(None).as_('create_date'),
+            Literal(None).as_('write_uid'), Literal(None).as_('write_date'),
+            redemption.campaign.as_('campaign'),
+            redemption.channel.as_('channel'),
+            Count(Literal('*')).as_('redeemed'),
+            Sum(redemption.discount).as_('discount'),
+            Sum(redemption.revenue).as_('revenue'),
+            group_by=[redemption.campaign, redemption.channel])
+
+
+class RedeemStart(ModelView):
+    "Redeem a Coupon"
+    __name__ = 'omni.coupon.redeem.start'
+
+    code = fields.Char("Coupon Code", required=True, strip=True)
+
+
+class Redeem(Wizard):
+    "Redeem a Coupon"
+    __name__ = 'omni.coupon.redeem'
+    start = StateView('omni.coupon.redeem.start',
+        'omni_o2o.coupon_redeem_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Redeem", 'redeem', 'tryton-ok', default=True),
+            ])
+    redeem = StateTransition()
+
+    def transition_redeem(self):
+        pool = Pool()
+        Coupon = pool.get('omni.coupon')
+        with without_check_access():
+            number = Coupon.number(self.start.code)
+        self.record.redeem(number)
         return 'end'
