@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import zip_longest
 
-from proteus import Model
+from proteus import Model, Wizard
 from proteus.config import get_config
 from trytond.modules.account.tests.tools import (
     create_chart, create_fiscalyear, create_tax, get_accounts)
@@ -215,6 +215,7 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         "members",
         "member levels, points and stored value",
         "staff and logins",
+        "coupon campaigns",
         "online orders",
         ]
     step = iter(range(1, len(steps) + 1))
@@ -245,7 +246,9 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
     announce(steps[9])
     users = _create_users(company, stores)
     announce(steps[10])
-    orders = _place_online_orders(catalog, phones)
+    coupons = _create_campaigns(company, stores, phones)
+    announce(steps[11])
+    orders = _place_online_orders(catalog, phones, coupons)
     _close_configuration_wizard()
     return {
         'company': company.rec_name,
@@ -631,9 +634,37 @@ def _open_member_balances(out):
         Progress("opening balances", len(members), out).advance(len(members))
 
 
-def _place_online_orders(products, phones):
+def _create_campaigns(company, stores, phones):
+    """双十一 10 % off everywhere, its codes given to members; 满 100 减 20 in
+    the Xujiahui store; return the codes of the first members"""
+    config = get_config()
+    Channel = Model.get('omni.channel')
+    Coupon = Model.get('omni.coupon')
+    Promotion = Model.get('sale.promotion')
+    today = dt.date.today()
+    double11 = Promotion(name="双十一 Double 11", omni_code='D11',
+        omni_discount_kind='percent', omni_discount=Decimal(10),
+        start_date=today - dt.timedelta(days=30),
+        end_date=today + dt.timedelta(days=60))
+    double11.save()
+    store_deal = Promotion(name="满100减20 Spend 100 save 20",
+        omni_code='S01-100-20', omni_scope='stores',
+        omni_discount_kind='amount', omni_discount=Decimal(20),
+        amount=Decimal(100), currency=company.currency, omni_per_member=0,
+        omni_budget=500)
+    store_deal.omni_stores.append(Channel(stores[0].id))
+    store_deal.save()
+    for campaign, count in [(double11, 200), (store_deal, 100)]:
+        generate = Wizard('omni.coupon.generate', [campaign])
+        generate.form.count = count
+        generate.execute('generate')
+    return [Coupon.issue('D11', phone, config.context) for phone in phones[:20]]
+
+
+def _place_online_orders(products, phones, coupons):
     """Orders from the mall and Meituan, as their systems send them: pickups
-    waiting at Xujiahui, deliveries from the nearest store, an express"""
+    waiting at Xujiahui (the first with a 双十一 coupon), deliveries from the
+    nearest store, an express"""
     config = get_config()
     Order = Model.get('omni.order')
     codes = [p.code for p in products]
@@ -655,6 +686,7 @@ def _place_online_orders(products, phones):
                 'member_phone': phones[i], 'fulfilment': fulfilment,
                 'lines': [{'product': codes[(7 * i + j) % len(codes)],
                         'quantity': 1 + j} for j in range(2)],
+                'coupons': coupons[:1] if i == 0 else [],
                 **extra}, config.context)
         numbers.append(order['number'])
     return numbers

@@ -38,8 +38,8 @@ class DemoDataTestCase(unittest.TestCase):
     def test_progress_is_shown(self):
         "Loading tells which step it is at and how far it came"
         output = self.log.getvalue()
-        self.assertIn("[1/11] company, currency and country", output)
-        self.assertIn("[11/11] online orders", output)
+        self.assertIn("[1/12] company, currency and country", output)
+        self.assertIn("[12/12] online orders", output)
         self.assertIn(f"customers: {CUSTOMERS}/{CUSTOMERS}", output)
         self.assertEqual(demo_data.loading_state(), 'loaded')
 
@@ -154,6 +154,18 @@ class DemoDataTestCase(unittest.TestCase):
         cashier1, = User.find([('login', '=', 'cashier1')])
         self.assertGreaterEqual(
             len(Notification.find([('user', '=', cashier1.id)])), 2)
+
+    def test_coupon_campaigns(self):
+        "Campaigns have codes, members hold some, an order redeemed one"
+        Promotion = Model.get('sale.promotion')
+        Result = Model.get('omni.coupon.result')
+        double11, = Promotion.find([('omni_code', '=', 'D11')])
+        self.assertEqual(double11.omni_codes_issued, 20)
+        self.assertEqual(double11.omni_redeemed, 1)
+        result, = Result.find([('campaign', '=', double11.id)])
+        self.assertEqual(result.channel.code, 'MALL')
+        self.assertGreater(result.discount, 0)
+        self.assertTrue(Promotion.find([('omni_code', '=', 'S01-100-20')]))
 
     def test_formats_typed(self):
         "Every typing format of a number parses to that number"

@@ -6,7 +6,7 @@ import secrets
 import time
 from decimal import Decimal
 
-from sql import Literal, Null, Union
+from sql import Null, Union
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp
@@ -119,6 +119,10 @@ class Campaign(metaclass=PoolMeta):
                     'invisible': ~Eval('omni_code'),
                     'depends': ['omni_code'],
                     },
+                'issue_codes': {
+                    'invisible': ~Eval('omni_code'),
+                    'depends': ['omni_code'],
+                    },
                 })
 
     @classmethod
@@ -146,7 +150,7 @@ class Campaign(metaclass=PoolMeta):
         cursor = Transaction().connection.cursor()
         cursor.execute(*number.join(coupon,
                 condition=coupon.id == number.coupon).select(
-                coupon.promotion, Count(Literal('*')),
+                coupon.promotion, Count(),
                 where=fields.SQL_OPERATORS['in'](coupon.promotion, ids)
                 & (number.omni_member != Null),
                 group_by=[coupon.promotion]))
@@ -269,8 +273,35 @@ class Campaign(metaclass=PoolMeta):
         if member:
             where &= redemption.member == member.id
         cursor = Transaction().connection.cursor()
-        cursor.execute(*redemption.select(Count(Literal('*')), where=where))
+        cursor.execute(*redemption.select(Count(), where=where))
         return cursor.fetchone()[0]
+
+    def issue_to(self, members):
+        """Give each member a code of the campaign, a generated one while
+        some are left; return the codes"""
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        # Two members must not be given the same generated code
+        self.__class__.lock([self])
+        free = Number.search([
+                ('coupon.promotion', '=', self.id),
+                ('omni_member', '=', None),
+                ], limit=len(members), order=[('id', 'ASC')])
+        free += [Number(number=new_code(), coupon=self.omni_coupon,
+                company=self.company, start_date=self.start_date,
+                end_date=self.end_date)
+            for _ in range(len(members) - len(free))]
+        now = dt.datetime.now()
+        for number, member in zip(free, members):
+            number.omni_member = member
+            number.omni_issued = now
+        Number.save(free)
+        return free
+
+    @classmethod
+    @ModelView.button_action('omni_o2o.wizard_issue_codes')
+    def issue_codes(cls, campaigns):
+        pass
 
     @classmethod
     @ModelView.button_action('omni_o2o.wizard_generate_codes')
@@ -385,7 +416,7 @@ class CouponNumber(metaclass=PoolMeta):
         if exclude and exclude.id is not None and exclude.id >= 0:
             where &= redemption.order != str(exclude)
         cursor = Transaction().connection.cursor()
-        cursor.execute(*redemption.select(Count(Literal('*')), where=where))
+        cursor.execute(*redemption.select(Count(), where=where))
         return cursor.fetchone()[0]
 
     def discount_text(self):
@@ -452,28 +483,10 @@ class Coupon(Model):
         "Give the member of member_phone a new code of the campaign"
         pool = Pool()
         ModelAccess = pool.get('ir.model.access')
-        Number = pool.get('sale.promotion.coupon.number')
-        Promotion = pool.get('sale.promotion')
         ModelAccess.check('sale.promotion.coupon.number', 'write')
         with without_check_access():
             campaign = cls.campaign(campaign_code)
-            member = cls.member(member_phone)
-            # Two members must not be given the same generated code
-            Promotion.lock([campaign])
-            free = Number.search([
-                    ('coupon.promotion', '=', campaign.id),
-                    ('omni_member', '=', None),
-                    ], limit=1, order=[('id', 'ASC')])
-            if free:
-                number, = free
-            else:
-                number = Number(number=new_code(),
-                    coupon=campaign.omni_coupon, company=campaign.company,
-                    start_date=campaign.start_date,
-                    end_date=campaign.end_date)
-            number.omni_member = member
-            number.omni_issued = dt.datetime.now()
-            number.save()
+            number, = campaign.issue_to([cls.member(member_phone)])
             return number.number
 
     @classmethod
@@ -560,6 +573,71 @@ class GenerateCodes(Wizard):
     def transition_generate(self):
         self.record.create_codes(self.start.count)
         return 'end'
+
+
+class IssueCodesStart(ModelView):
+    "Issue Coupon Codes"
+    __name__ = 'omni.coupon.issue.start'
+
+    level = fields.Many2One('omni.member.level', "Level")
+    joined_after = fields.Date("Joined After")
+    joined_before = fields.Date("Joined Before")
+    spent_over = fields.Numeric(
+        "Spent Over", digits=(16, 2),
+        help="In the last 12 months, at the tills and online.")
+    birthday_month = fields.Selection(
+        [(None, "")] + [(str(m), str(m)) for m in range(1, 13)],
+        "Birthday Month")
+
+
+class IssueCodes(Wizard):
+    "Issue Coupon Codes"
+    __name__ = 'omni.coupon.issue'
+    start = StateView('omni.coupon.issue.start',
+        'omni_o2o.coupon_issue_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Issue", 'issue', 'tryton-ok', default=True),
+            ])
+    issue = StateTransition()
+
+    def transition_issue(self):
+        members = self.members()
+        # One code per member of the segment who has none yet
+        holders = {n.omni_member for n in self.holders()}
+        self.record.issue_to([m for m in members if m not in holders])
+        return 'end'
+
+    def members(self):
+        pool = Pool()
+        Level = pool.get('omni.member.level')
+        Party = pool.get('party.party')
+        domain = [('member_number', '!=', None)]
+        start = self.start
+        if start.level:
+            domain.append(('member_level', '=', start.level.id))
+        if start.joined_after:
+            domain.append(('member_since', '>=', start.joined_after))
+        if start.joined_before:
+            domain.append(('member_since', '<=', start.joined_before))
+        members = Party.search(domain, order=[('id', 'ASC')])
+        if start.birthday_month:
+            month = int(start.birthday_month)
+            members = [m for m in members
+                if m.birthday and m.birthday.month == month]
+        if start.spent_over is not None:
+            spends = Level.spends(members)
+            members = [m for m in members
+                if spends[m.id] > start.spent_over]
+        return members
+
+    def holders(self):
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        with Transaction().set_context(active_test=False):
+            return Number.search([
+                    ('coupon.promotion', '=', self.record.id),
+                    ('omni_member', '!=', None),
+                    ])
 
 
 class TillSaleCoupon(ModelSQL):
@@ -677,8 +755,6 @@ class Redemption(ModelSQL, ModelView):
     def _columns(cls, id_, number, campaign, order, channel, member, date,
             discount, revenue):
         return [id_.as_('id'),
-            Literal(0).as_('create_uid'), Literal(None).as_('create_date'),
-            Literal(None).as_('write_uid'), Literal(None).as_('write_date'),
             number.as_('number'), campaign.as_('campaign'),
             order.as_('order'), channel.as_('channel'),
             member.as_('member'), date.as_('date'),
@@ -773,7 +849,7 @@ class Result(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('campaign', 'ASC'), ('redeemed', 'DESC')]
+        cls._order = [('campaign', 'ASC'), ('redeemed', 'DESC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
@@ -782,11 +858,9 @@ class Result(ModelSQL, ModelView):
         redemption = Redemption.__table__()
         return redemption.select(
             Min(redemption.id).as_('id'),
-            Literal(0).as_('create_uid'), Literal(None).as_('create_date'),
-            Literal(None).as_('write_uid'), Literal(None).as_('write_date'),
             redemption.campaign.as_('campaign'),
             redemption.channel.as_('channel'),
-            Count(Literal('*')).as_('redeemed'),
+            Count().as_('redeemed'),
             Sum(redemption.discount).as_('discount'),
             Sum(redemption.revenue).as_('revenue'),
             group_by=[redemption.campaign, redemption.channel])

@@ -1,0 +1,114 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""One single-use code, fifty redemptions at once: online orders and till
+sales, each on its own connection (PostgreSQL only: SQLite writes one at a
+time)."""
+import threading
+import unittest
+from collections import Counter
+from decimal import Decimal
+
+from proteus import Model, Wizard
+from trytond import backend
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, drop_db
+from trytond.tests.tools import activate_modules
+from trytond.transaction import Transaction
+
+from omni_o2o.exceptions import CouponError
+from omni_retail.tests import (
+    create_till_chain, receive, run_committed, set_company_country)
+
+ONLINE = 25
+TILLS = 25
+
+
+@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
+class CouponRaceTestCase(unittest.TestCase):
+    "Twenty-five orders and twenty-five till sales race for one code"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        config = activate_modules('omni_o2o')
+        cls.addClassCleanup(drop_db)
+        config.skip_warning = True
+        Channel = Model.get('omni.channel')
+        Location = Model.get('stock.location')
+        Number = Model.get('sale.promotion.coupon.number')
+        POSSale = Model.get('sale.point.sale')
+        Promotion = Model.get('sale.promotion')
+        Shop = Model.get('web.shop')
+        _, (store,), (product,) = create_till_chain(['S01'], ['TEA'])
+        company = set_company_country()
+        store.pickup = True
+        store.save()
+        central, = Location.find([('code', '=', 'WH')])
+        shop = Shop(name="Mall")
+        shop.save()
+        Channel(code='MALL', name="Mall", kind='online', warehouse=central,
+            web_shop=shop).save()
+        receive(product, store, ONLINE + TILLS)
+        campaign = Promotion(name="Race", omni_code='RACE',
+            omni_discount_kind='percent', omni_discount=Decimal(10),
+            omni_per_member=0)
+        campaign.save()
+        generate = Wizard('omni.coupon.generate', [campaign])
+        generate.form.count = 1
+        generate.execute('generate')
+        number, = Number.find([('coupon.promotion', '=', campaign.id)])
+        cls.code, cls.number = number.number, number.id
+        cls.till_sales = []
+        for _ in range(TILLS):
+            sale = POSSale(point=store.sale_point)
+            line = sale.lines.new()
+            line.product = product
+            line.quantity = 1
+            sale.save()
+            cls.till_sales.append(sale.id)
+        cls.context = {'company': company.id, '_skip_warnings': True}
+
+    def online(self, i):
+        return Pool().get('omni.order').place({
+                'channel': 'MALL', 'reference': f'WX-{i}',
+                'member_phone': f'1390000{i:04d}', 'fulfilment': 'pickup',
+                'store': 'S01', 'lines': [{'product': 'TEA', 'quantity': 1}],
+                'coupons': [self.code]})
+
+    def till(self, i):
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        POSSale = pool.get('sale.point.sale')
+        POSSale(self.till_sales[i]).redeem(Number(self.number))
+        return 'redeemed'
+
+    def test_single_use(self):
+        "Exactly one of fifty redemptions of a single-use code succeeds"
+        callers = [(self.online, i) for i in range(ONLINE)] + [
+            (self.till, i) for i in range(TILLS)]
+        barrier = threading.Barrier(len(callers))
+        results = [None] * len(callers)
+
+        def caller(k):
+            work, i = callers[k]
+            barrier.wait()
+            try:
+                results[k], _ = run_committed(lambda: work(i), self.context)
+            except CouponError:
+                results[k] = 'refused'
+
+        threads = [threading.Thread(target=caller, args=(k,))
+            for k in range(len(callers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        outcomes = Counter('refused' if r == 'refused' else 'accepted'
+            for r in results)
+        self.assertEqual(outcomes,
+            {'accepted': 1, 'refused': len(callers) - 1}, msg=results)
+        with Transaction().start(DB_NAME, 1):
+            Redemption = Pool().get('omni.coupon.redemption')
+            self.assertEqual(Redemption.search(
+                    [('number', '=', self.number)], count=True), 1)
