@@ -17,7 +17,8 @@ from trytond.transaction import Transaction
 
 from omni_o2o.exceptions import CouponError
 from omni_retail.tests import (
-    create_till_chain, receive, run_committed, set_company_country)
+    create_mall, create_till_chain, receive, run_committed,
+    set_company_country)
 
 ONLINE = 25
 TILLS = 25
@@ -34,21 +35,14 @@ class CouponRaceTestCase(unittest.TestCase):
         config = activate_modules('omni_o2o')
         cls.addClassCleanup(drop_db)
         config.skip_warning = True
-        Channel = Model.get('omni.channel')
-        Location = Model.get('stock.location')
         Number = Model.get('sale.promotion.coupon.number')
         POSSale = Model.get('sale.point.sale')
         Promotion = Model.get('sale.promotion')
-        Shop = Model.get('web.shop')
         _, (store,), (product,) = create_till_chain(['S01'], ['TEA'])
         company = set_company_country()
         store.pickup = True
         store.save()
-        central, = Location.find([('code', '=', 'WH')])
-        shop = Shop(name="Mall")
-        shop.save()
-        Channel(code='MALL', name="Mall", kind='online', warehouse=central,
-            web_shop=shop).save()
+        create_mall()
         receive(product, store, ONLINE + TILLS)
         campaign = Promotion(name="Race", omni_code='RACE',
             omni_discount_kind='percent', omni_discount=Decimal(10),

@@ -6,7 +6,6 @@ import threading
 import unittest
 from collections import Counter
 
-from proteus import Model
 from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
@@ -15,7 +14,8 @@ from trytond.transaction import Transaction
 
 from omni_retail.exceptions import StockShortageError
 from omni_retail.tests import (
-    create_till_chain, receive, run_committed, set_company_country)
+    create_mall, create_till_chain, receive, run_committed,
+    set_company_country)
 
 UNITS = 5
 BUYERS = 40
@@ -33,19 +33,12 @@ class OrderRaceTestCase(unittest.TestCase):
         config = activate_modules('omni_o2o')
         cls.addClassCleanup(drop_db)
         config.skip_warning = True
-        Channel = Model.get('omni.channel')
-        Location = Model.get('stock.location')
-        Shop = Model.get('web.shop')
         _, (store,), (product, cake) = create_till_chain(
             ['S01'], ['TEA', 'CAKE'])
         company = set_company_country()
         store.pickup = True
         store.save()
-        central, = Location.find([('code', '=', 'WH')])
-        shop = Shop(name="Mall")
-        shop.save()
-        Channel(code='MALL', name="Mall", kind='online', warehouse=central,
-            web_shop=shop).save()
+        create_mall()
         receive(product, store, UNITS)
         receive(cake, store, 1)
         cls.context = {'company': company.id, '_skip_warnings': True}

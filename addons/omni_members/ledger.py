@@ -5,13 +5,14 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from sql.aggregate import Sum
 from sql.conditionals import Case
-from sql.functions import CurrentTimestamp
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
+
+from omni_retail.tools import lock_and_touch
 
 from .exceptions import AdjustReasonError, InsufficientBalanceError
 
@@ -86,8 +87,7 @@ class LedgerMixin:
         pool = Pool()
         Party = pool.get('party.party')
         members = sorted({l.member for l in lines}, key=int)
-        Party.lock(members)
-        cls._touch(members)
+        lock_and_touch(Party, members)
         balances = cls.balances(members)
         for line in lines:
             balances[line.member.id] += getattr(line, cls._value_field)
@@ -102,19 +102,6 @@ class LedgerMixin:
         with without_check_access():
             cls.save(lines)
         return lines
-
-    @classmethod
-    def _touch(cls, members):
-        # A lock taken after a rival committed without changing the row
-        # would read a snapshot missing the rival's lines: changing the row
-        # makes PostgreSQL refuse that lock, so the rival's waiters retry
-        pool = Pool()
-        Party = pool.get('party.party')
-        party = Party.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*party.update([party.write_date], [CurrentTimestamp()],
-                where=fields.SQL_OPERATORS['in'](
-                    party.id, [m.id for m in members])))
 
     @classmethod
     def adjust(cls, member, reason, **values):

@@ -21,6 +21,8 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from omni_retail.tools import lock_and_touch
+
 from .exceptions import CouponError
 
 logger = logging.getLogger(__name__)
@@ -446,9 +448,9 @@ class Sale(metaclass=PoolMeta):
                 if n.campaign.omni_code}, key=lambda n: n.id)
         if not numbers:
             return
-        Promotion.lock(sorted({n.campaign for n in numbers},
+        lock_and_touch(Promotion, sorted({n.campaign for n in numbers},
                 key=lambda c: c.id))
-        Number.lock(numbers)
+        lock_and_touch(Number, numbers)
         for sale in sales:
             for number in sale.coupons:
                 if not number.campaign.omni_code:
@@ -697,8 +699,8 @@ class TillSale(metaclass=PoolMeta):
         if self.state != 'open':
             raise CouponError(gettext(
                     'omni_o2o.msg_coupon_till_sale_open', sale=self.rec_name))
-        Promotion.lock([number.campaign])
-        Number.lock([number])
+        lock_and_touch(Promotion, [number.campaign])
+        lock_and_touch(Number, [number])
         reason = number.refusal(self.omni_store, self.member, self.total)
         if reason:
             raise CouponError(reason)

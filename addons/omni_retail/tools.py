@@ -3,8 +3,10 @@
 import hashlib
 
 from sql import Select
+from sql.functions import CurrentTimestamp
 
 from trytond import backend
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
 
@@ -25,3 +27,19 @@ def queue_behind(name):
     if not cursor.fetchone()[0]:
         cursor.execute(*Select([database.lock_id(key, timeout=True)]))
         raise backend.DatabaseOperationalError(f"waited behind {name}")
+
+
+def lock_and_touch(Model, records):
+    """Lock the records of Model and mark them written.
+
+    A lock granted after a rival committed without changing the rows would
+    leave this transaction reading a snapshot without the rival's work:
+    changing the rows makes PostgreSQL refuse such a late lock, so the
+    rival's waiters retry with a fresh snapshot."""
+    Model.lock(records)
+    table = Model.__table__()
+    cursor = Transaction().connection.cursor()
+    for sub_ids in grouped_slice([r.id for r in records]):
+        cursor.execute(*table.update(
+                [table.write_date], [CurrentTimestamp()],
+                where=reduce_ids(table.id, sub_ids)))

@@ -101,6 +101,21 @@ def create_store(code, config=None):
     return store
 
 
+def create_mall(config=None):
+    """Create the online mall MALL, a web shop over the central warehouse,
+    using the proteus config; return its channel"""
+    Channel = Model.get('omni.channel', config=config)
+    Location = Model.get('stock.location', config=config)
+    Shop = Model.get('web.shop', config=config)
+    central, = Location.find([('code', '=', 'WH')])
+    shop = Shop(name="Mall")
+    shop.save()
+    mall = Channel(code='MALL', name="Mall", kind='online',
+        warehouse=central, web_shop=shop)
+    mall.save()
+    return mall
+
+
 def create_goods(code, accounts, gross_price=Decimal('5'), config=None):
     "Create salable goods with an accounting category"
     Category = Model.get('product.category', config=config)
