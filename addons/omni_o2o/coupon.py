@@ -2,6 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 import datetime as dt
 import logging
+from collections import defaultdict
 import secrets
 import time
 from decimal import Decimal
@@ -456,9 +457,33 @@ class Sale(metaclass=PoolMeta):
                 if not number.campaign.omni_code:
                     continue
                 reason = number.refusal(sale.omni_channel, sale.party,
-                    sale.total_amount, sale=sale)
+                    number.campaign.get_sale_amount(sale), sale=sale)
                 if reason:
                     raise CouponError(reason)
+
+    @classmethod
+    def copy(cls, sales, default=None):
+        # A code is single use: a copy, a return included, does not hold it
+        default = default.copy() if default is not None else {}
+        default.setdefault('coupons')
+        return super().copy(sales, default=default)
+
+    @classmethod
+    def confirm(cls, sales):
+        super().confirm(sales)
+        cls.release_coupons([s.origin for s in sales if s.returns_whole()])
+
+    def returns_whole(self):
+        "Tell if the sale gives back every line of a sale that took codes"
+        origin = self.origin
+        if not isinstance(origin, self.__class__) or not origin.coupons:
+            return False
+        left = defaultdict(float)
+        for line in origin.line_lines:
+            left[line.product] += line.quantity
+        for line in self.line_lines:
+            left[line.product] += line.quantity
+        return all(quantity <= 0 for quantity in left.values())
 
     @classmethod
     def release_coupons(cls, sales):

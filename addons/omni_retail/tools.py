@@ -6,7 +6,8 @@ from sql import Select
 from sql.functions import CurrentTimestamp
 
 from trytond import backend
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.model import fields
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 
@@ -37,9 +38,11 @@ def lock_and_touch(Model, records):
     changing the rows makes PostgreSQL refuse such a late lock, so the
     rival's waiters retry with a fresh snapshot."""
     Model.lock(records)
+    transaction = Transaction()
     table = Model.__table__()
-    cursor = Transaction().connection.cursor()
-    for sub_ids in grouped_slice([r.id for r in records]):
+    cursor = transaction.connection.cursor()
+    for sub_ids in grouped_slice(
+            [r.id for r in records], backend.MAX_QUERY_PARAMS):
         cursor.execute(*table.update(
                 [table.write_date], [CurrentTimestamp()],
-                where=reduce_ids(table.id, sub_ids)))
+                where=fields.SQL_OPERATORS['in'](table.id, list(sub_ids))))
