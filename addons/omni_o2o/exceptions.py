@@ -17,3 +17,7 @@ class PickupRateLimitError(UserError):
 
 class CouponError(UserError):
     "A coupon code that cannot be issued, checked or redeemed"
+
+
+class AnalyticsError(UserError):
+    "An analytics request that cannot be answered"
