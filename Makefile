@@ -7,7 +7,7 @@ export TRYTOND_DATABASE__PATH := $(CURDIR)/var
 export TRYTOND_WEB__LISTEN ?= 127.0.0.1:8000
 
 .PHONY: setup demo demo-reset serve test test-sqlite test-postgresql \
-	test-browser bench bench-stock bench-members bench-coupons clean
+	test-browser bench bench-stock bench-members bench-coupons bench-analytics clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -45,7 +45,7 @@ test-sqlite test-postgresql test-browser: setup
 clean:
 	rm -rf var/db-cache var/db-cache-bench var/pytest-*.xml
 
-bench: bench-stock bench-members bench-coupons
+bench: bench-stock bench-members bench-coupons bench-analytics
 
 bench-stock: setup
 	$(BIN)/python bench/stock_availability.py
@@ -55,3 +55,6 @@ bench-members: setup
 
 bench-coupons: setup
 	$(BIN)/python bench/coupons.py
+
+bench-analytics: setup
+	$(BIN)/python bench/analytics.py

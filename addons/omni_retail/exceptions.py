@@ -18,3 +18,7 @@ class UnknownCodeError(UserError):
 
 class POSSaleReopenError(UserError):
     pass
+
+
+class StockAlertError(UserError):
+    "A stock threshold or alert request that cannot be accepted"

@@ -35,5 +35,7 @@ class Cron(metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.method.selection.append(
-            ('omni.stock.level|reconcile_cron', "Reconcile Stock Levels"))
+        cls.method.selection.extend([
+                ('omni.stock.level|reconcile_cron', "Reconcile Stock Levels"),
+                ('omni.stock.alert|compute', "Compute Stock Alerts"),
+                ])

@@ -1,0 +1,320 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import datetime as dt
+from collections import defaultdict
+
+from sql import Null
+from sql.aggregate import Max
+
+from trytond import backend
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Bool, Eval
+from trytond.rpc import RPC
+from trytond.tools import sqlite_apply_types
+from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import StockAlertError
+
+KINDS = [
+    ('below_minimum', "Below Minimum"),
+    ('above_maximum', "Above Maximum"),
+    ('slow_mover', "Slow Mover"),
+    ]
+OPEN = ['open', 'acknowledged']
+
+
+class Channel(metaclass=PoolMeta):
+    __name__ = 'omni.channel'
+
+    slow_mover_days = fields.Integer(
+        "Slow Mover Days",
+        domain=['OR',
+            ('slow_mover_days', '=', None),
+            ('slow_mover_days', '>', 0),
+            ],
+        states={
+            'invisible': Eval('kind') != 'store',
+            },
+        help="Goods on hand that sold nothing for these days are slow "
+        "movers.")
+
+    @classmethod
+    def default_slow_mover_days(cls):
+        return 30
+
+
+class Threshold(ModelSQL, ModelView):
+    "Stock Threshold"
+    __name__ = 'omni.stock.threshold'
+
+    store = fields.Many2One(
+        'omni.channel', "Store", domain=[('kind', '=', 'store')],
+        ondelete='CASCADE', help="Empty for every store.")
+    product = fields.Many2One(
+        'product.product', "Product", ondelete='CASCADE',
+        states={
+            'required': ~Eval('category'),
+            'readonly': Bool(Eval('category')),
+            })
+    category = fields.Many2One(
+        'product.category', "Category", ondelete='CASCADE',
+        states={
+            'required': ~Eval('product'),
+            'readonly': Bool(Eval('product')),
+            },
+        help="The default of the category's products.")
+    minimum = fields.Float(
+        "Minimum", domain=['OR',
+            ('minimum', '=', None),
+            ('minimum', '>=', 0),
+            ])
+    maximum = fields.Float(
+        "Maximum", domain=['OR',
+            ('maximum', '=', None),
+            ('maximum', '>=', Eval('minimum', 0)),
+            ])
+    @classmethod
+    def validate(cls, thresholds):
+        super().validate(thresholds)
+        for threshold in thresholds:
+            if bool(threshold.product) == bool(threshold.category):
+                raise StockAlertError(gettext(
+                        'omni_retail.msg_threshold_product_or_category'))
+
+    @classmethod
+    def for_levels(cls, levels, stores):
+        """Return {(store id, product id): (minimum, maximum)} of the levels:
+        the product's own threshold before its category's, a store's
+        before every store's"""
+        thresholds = cls.search([])
+        ranked = {}
+        for threshold in thresholds:
+            key = ('product', threshold.product.id) if threshold.product else (
+                'category', threshold.category.id)
+            ranked[(key, threshold.store.id if threshold.store else None)] = (
+                threshold.minimum, threshold.maximum)
+        result = {}
+        for level in levels:
+            store = stores[level.warehouse.id]
+            product = level.product
+            keys = [('product', product.id)] + [
+                ('category', c.id) for c in product.categories_all]
+            for key in keys:
+                found = ranked.get((key, store.id), ranked.get((key, None)))
+                if found:
+                    result[(store.id, product.id)] = found
+                    break
+        return result
+
+
+class Alert(Workflow, ModelSQL, ModelView):
+    "Stock Alert"
+    __name__ = 'omni.stock.alert'
+
+    store = fields.Many2One(
+        'omni.channel', "Store", required=True, readonly=True,
+        ondelete='CASCADE')
+    product = fields.Many2One(
+        'product.product', "Product", required=True, readonly=True,
+        ondelete='CASCADE')
+    kind = fields.Selection(KINDS, "Kind", required=True, readonly=True)
+    kind_string = kind.translated('kind')
+    quantity = fields.Float("On Hand", readonly=True)
+    threshold = fields.Float(
+        "Threshold", readonly=True,
+        help="The minimum, the maximum or the days without a sale.")
+    state = fields.Selection([
+            ('open', "Open"),
+            ('acknowledged', "Acknowledged"),
+            ('resolved', "Resolved"),
+            ], "State", required=True, readonly=True, sort=False)
+    resolved_date = fields.DateTime("Resolved", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'compute': RPC(readonly=False),
+                })
+        cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('open', 'acknowledged'),
+            ('open', 'resolved'),
+            ('acknowledged', 'resolved'),
+            }
+        cls._buttons.update({
+                'acknowledge': {
+                    'invisible': Eval('state') != 'open',
+                    'depends': ['state'],
+                    },
+                'resolve': {
+                    'invisible': ~Eval('state').in_(OPEN),
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'open'
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('acknowledged')
+    def acknowledge(cls, alerts):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('resolved')
+    def resolve(cls, alerts):
+        cls.write(alerts, {'resolved_date': dt.datetime.now()})
+
+    @classmethod
+    def compute(cls):
+        """Open the alerts the stock levels call for, resolve those they no
+        longer do and notify each store of its new ones"""
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        Level = pool.get('omni.stock.level')
+        Threshold = pool.get('omni.stock.threshold')
+        stores = {s.warehouse.id: s for s in Channel.search([
+                    ('kind', '=', 'store'),
+                    ('warehouse', '!=', None),
+                    ])}
+        levels = Level.search([('warehouse', 'in', list(stores))])
+        thresholds = Threshold.for_levels(levels, stores)
+        last_sales = cls.last_sales(stores)
+        wanted = {}
+        for level in levels:
+            store = stores[level.warehouse.id]
+            for kind, threshold in cls.kinds(level, store,
+                    thresholds.get((store.id, level.product.id)),
+                    last_sales.get((level.warehouse.id, level.product.id))):
+                wanted[(store.id, level.product.id, kind)] = (
+                    level.on_hand, threshold)
+        current = {(a.store.id, a.product.id, a.kind): a
+            for a in cls.search([('state', 'in', OPEN)])}
+        cls.resolve([a for k, a in current.items() if k not in wanted])
+        new = [cls(store=s, product=p, kind=k, quantity=q, threshold=t)
+            for (s, p, k), (q, t) in wanted.items() if (s, p, k) not in current]
+        cls.save(new)
+        cls.notify(new)
+        return len(new)
+
+    @classmethod
+    def kinds(cls, level, store, threshold, last_sale):
+        "Yield (kind, threshold) of the alerts the level calls for"
+        minimum, maximum = threshold or (None, None)
+        if minimum is not None and level.on_hand < minimum:
+            yield 'below_minimum', minimum
+        if maximum is not None and level.on_hand > maximum:
+            yield 'above_maximum', maximum
+        days = store.slow_mover_days
+        if days and level.on_hand > 0:
+            since = last_sale or level.create_date
+            if since and since < dt.datetime.now() - dt.timedelta(days=days):
+                yield 'slow_mover', days
+
+    @classmethod
+    def last_sales(cls, stores):
+        """Return {(warehouse id, product id): datetime} of the last goods
+        that left each warehouse for a customer"""
+        pool = Pool()
+        Location = pool.get('stock.location')
+        Move = pool.get('stock.move')
+        move = Move.__table__()
+        source = Location.__table__()
+        target = Location.__table__()
+        warehouse = Location.__table__()
+        query = (move
+            .join(source, condition=source.id == move.from_location)
+            .join(target, condition=target.id == move.to_location)
+            .join(warehouse, condition=(warehouse.left <= source.left)
+                & (source.right <= warehouse.right))
+            .select(warehouse.id, move.product,
+                Max(move.effective_date).as_('last_sale'),
+                where=(move.state == 'done')
+                & (target.type == 'customer')
+                & (move.effective_date != Null)
+                & fields.SQL_OPERATORS['in'](warehouse.id, list(stores)),
+                group_by=[warehouse.id, move.product]))
+        if backend.name == 'sqlite':
+            sqlite_apply_types(query, [None, None, 'DATE'])
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*query)
+        return {(w, p): dt.datetime.combine(d, dt.time())
+            for w, p, d in cursor}
+
+    @classmethod
+    def notify(cls, alerts):
+        "Tell the users of each store about its new alerts"
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        User = pool.get('res.user')
+        by_store = defaultdict(list)
+        for alert in alerts:
+            by_store[alert.store].append(alert)
+        notifications = []
+        for store, store_alerts in by_store.items():
+            for user in User.search([('omni_store', '=', store.id)]):
+                notifications.append(Notification(user=user,
+                        label=gettext('omni_retail.msg_stock_alert_label',
+                            count=len(store_alerts), store=store.rec_name),
+                        description=', '.join(
+                            f'{a.product.rec_name}: {a.kind_string}'
+                            for a in store_alerts[:5]),
+                        model='omni.stock.alert',
+                        records=str([a.id for a in store_alerts])))
+        Notification.save(notifications)
+
+
+class Stock(metaclass=PoolMeta):
+    __name__ = 'omni.stock'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'alerts': RPC(readonly=True),
+                })
+
+    @classmethod
+    def alerts(cls, store_codes=None, kinds=None):
+        """Return the open and acknowledged alerts of the stores and kinds
+        (all by default)"""
+        pool = Pool()
+        Alert = pool.get('omni.stock.alert')
+        Channel = pool.get('omni.channel')
+        ModelAccess = pool.get('ir.model.access')
+        ModelAccess.check('omni.stock.alert', 'read')
+        domain = [('state', 'in', OPEN)]
+        if store_codes:
+            with without_check_access():
+                stores = Channel.search([
+                        ('code', 'in', list(store_codes)),
+                        ('kind', '=', 'store'),
+                        ])
+            missing = set(store_codes) - {s.code for s in stores}
+            if missing:
+                raise StockAlertError(gettext(
+                        'omni_retail.msg_stock_alert_store',
+                        store=', '.join(sorted(missing))))
+            domain.append(('store', 'in', [s.id for s in stores]))
+        if kinds:
+            unknown = set(kinds) - {k for k, _ in KINDS}
+            if unknown:
+                raise StockAlertError(gettext(
+                        'omni_retail.msg_stock_alert_kind',
+                        kind=', '.join(sorted(unknown)),
+                        kinds=', '.join(k for k, _ in KINDS)))
+            domain.append(('kind', 'in', list(kinds)))
+        return [{
+                'product': a.product.code,
+                'store': a.store.code,
+                'kind': a.kind,
+                'quantity': a.quantity,
+                'threshold': a.threshold,
+                'state': a.state,
+                } for a in Alert.search(domain)]
