@@ -211,6 +211,7 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         "online mall and delivery platform",
         "catalog",
         "opening stock",
+        "stock thresholds and alerts",
         "customers",
         "members",
         "member levels, points and stored value",
@@ -238,16 +239,18 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
     announce(steps[5])
     _stock_warehouses(company, catalog, warehouses, rng, out)
     announce(steps[6])
-    phones = _create_customers(customers, duplicates, rng, out)
+    alerts = _set_stock_thresholds(catalog)
     announce(steps[7])
-    members = _enrol_members(phones, out)
+    phones = _create_customers(customers, duplicates, rng, out)
     announce(steps[8])
-    _set_up_member_ledgers(company, accounts, tax, out)
+    members = _enrol_members(phones, out)
     announce(steps[9])
-    users = _create_users(company, stores)
+    _set_up_member_ledgers(company, accounts, tax, out)
     announce(steps[10])
-    coupons = _create_campaigns(company, stores, phones)
+    users = _create_users(company, stores)
     announce(steps[11])
+    coupons = _create_campaigns(company, stores, phones)
+    announce(steps[12])
     orders = _place_online_orders(catalog, phones, coupons)
     _close_configuration_wizard()
     return {
@@ -260,6 +263,7 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         'members': members,
         'users': users,
         'orders': orders,
+        'alerts': alerts,
         }
 
 
@@ -498,6 +502,17 @@ def _stock_warehouses(company, products, warehouses, rng, out):
         moves = Move.create(moves)
         Progress("opening stock moves", len(moves), out).advance(len(moves))
         Move.do(moves)
+
+
+def _set_stock_thresholds(products):
+    """Keep every category between 5 and 75 units a store; return the
+    number of stock alerts this opens"""
+    Threshold = Model.get('omni.stock.threshold')
+    categories = {c for p in products for c in p.template.categories}
+    Threshold.save([Threshold(category=c, minimum=5, maximum=75)
+            for c in categories])
+    with server_transaction() as pool:
+        return pool.get('omni.stock.alert').compute()
 
 
 def _create_customers(count, duplicates, rng, out):

@@ -38,8 +38,8 @@ class DemoDataTestCase(unittest.TestCase):
     def test_progress_is_shown(self):
         "Loading tells which step it is at and how far it came"
         output = self.log.getvalue()
-        self.assertIn("[1/12] company, currency and country", output)
-        self.assertIn("[12/12] online orders", output)
+        self.assertIn("[1/13] company, currency and country", output)
+        self.assertIn("[13/13] online orders", output)
         self.assertIn(f"customers: {CUSTOMERS}/{CUSTOMERS}", output)
         self.assertEqual(demo_data.loading_state(), 'loaded')
 
@@ -154,6 +154,14 @@ class DemoDataTestCase(unittest.TestCase):
         cashier1, = User.find([('login', '=', 'cashier1')])
         self.assertGreaterEqual(
             len(Notification.find([('user', '=', cashier1.id)])), 2)
+
+    def test_stock_alerts(self):
+        "Stores' short and overstocked goods wait as open alerts"
+        Alert = Model.get('omni.stock.alert')
+        alerts = Alert.find([('state', '=', 'open')])
+        self.assertEqual(len(alerts), self.summary['alerts'])
+        self.assertTrue({'below_minimum', 'above_maximum'}
+            <= {a.kind for a in alerts})
 
     def test_coupon_campaigns(self):
         "Campaigns have codes, members hold some, an order redeemed one"
