@@ -62,6 +62,11 @@ def _product_joins(query, line, company):
         Cast(cost.cost_price, CostPrice.cost_price.sql_type().base), 0)
 
 
+def _amount(expression):
+    "Keep an amount decimal: quantities are floats"
+    return Cast(expression, 'NUMERIC')
+
+
 def _period(date, date_from, date_to):
     where = Literal(True)
     if date_from:
@@ -94,8 +99,8 @@ def _online_facts(date_from, date_to):
         line.product.as_('product'),
         category.as_('category'),
         quantity.as_('quantity'),
-        (quantity * line.unit_price).as_('revenue'),
-        (quantity * cost_price).as_('cost'),
+        _amount(quantity * line.unit_price).as_('revenue'),
+        _amount(quantity * cost_price).as_('cost'),
         where=(line.type == 'line') & (line.product != Null)
         & sale.state.in_(ONLINE_SOLD)
         & _period(sale.sale_date, date_from, date_to))
@@ -121,8 +126,8 @@ def _till_facts(date_from, date_to):
         line.product.as_('product'),
         category.as_('category'),
         line.quantity.as_('quantity'),
-        (line.quantity * line.unit_list_price).as_('revenue'),
-        (line.quantity * cost_price).as_('cost'),
+        _amount(line.quantity * line.unit_list_price).as_('revenue'),
+        _amount(line.quantity * cost_price).as_('cost'),
         where=pos.state.in_(TILL_SOLD)
         & _period(pos.date, date_from, date_to))
 

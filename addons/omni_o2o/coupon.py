@@ -7,7 +7,7 @@ import secrets
 import time
 from decimal import Decimal
 
-from sql import Null, Union
+from sql import Cast, Null, Union
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp
@@ -785,7 +785,9 @@ class Redemption(ModelSQL, ModelView):
             number.as_('number'), campaign.as_('campaign'),
             order.as_('order'), channel.as_('channel'),
             member.as_('member'), date.as_('date'),
-            discount.as_('discount'), revenue.as_('revenue')]
+            # Quantities are floats: keep the amounts decimal
+            Cast(discount, cls.discount.sql_type().base).as_('discount'),
+            Cast(revenue, cls.revenue.sql_type().base).as_('revenue')]
 
     @classmethod
     def _online_query(cls):
