@@ -9,6 +9,25 @@ from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool
 
 
+def till_sales(price):
+    """Return (query, sale, store, total): the till sales joined to their
+    store, and the sum of their lines' quantity times the price column"""
+    pool = Pool()
+    Channel = pool.get('omni.channel')
+    POSSale = pool.get('sale.point.sale')
+    POSLine = pool.get('sale.point.sale.line')
+    pos = POSSale.__table__()
+    line = POSLine.__table__()
+    store = Channel.__table__()
+    totals = line.select(line.sale,
+        Sum(line.quantity * getattr(line, price)).as_('total'),
+        group_by=[line.sale])
+    query = (pos
+        .join(store, 'LEFT', condition=store.sale_point == pos.point)
+        .join(totals, 'LEFT', condition=totals.sale == pos.id))
+    return query, pos, store, Coalesce(totals.total, 0)
+
+
 class OrderCenter(ModelSQL, ModelView):
     """Order Center
 
@@ -62,24 +81,13 @@ class OrderCenter(ModelSQL, ModelView):
 
     @classmethod
     def _till_query(cls):
-        pool = Pool()
-        Channel = pool.get('omni.channel')
-        POSSale = pool.get('sale.point.sale')
-        POSLine = pool.get('sale.point.sale.line')
-        pos = POSSale.__table__()
-        line = POSLine.__table__()
-        store = Channel.__table__()
-        totals = line.select(line.sale,
-            Sum(line.quantity * line.unit_gross_price).as_('total'),
-            group_by=[line.sale])
-        return pos.join(store, 'LEFT',
-            condition=store.sale_point == pos.point).join(totals, 'LEFT',
-            condition=totals.sale == pos.id).select(*cls._columns(
+        query, pos, store, total = till_sales('unit_gross_price')
+        return query.select(*cls._columns(
                 pos.id * 2 + 1, pos.number,
                 Concat('sale.point.sale,', pos.id.cast(
                     cls.order.sql_type().base)),
                 store.id, store.id, pos.member, pos.state,
-                Coalesce(totals.total, 0), pos.date))
+                total, pos.date))
 
     def describe(self):
         return {

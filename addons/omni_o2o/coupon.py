@@ -24,6 +24,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from omni_retail.tools import lock_and_touch
 
+from .center import till_sales
 from .exceptions import CouponError
 
 logger = logging.getLogger(__name__)
@@ -832,33 +833,23 @@ class Redemption(ModelSQL, ModelView):
     @classmethod
     def _till_query(cls):
         pool = Pool()
-        Channel = pool.get('omni.channel')
         Coupon = pool.get('sale.promotion.coupon')
         Number = pool.get('sale.promotion.coupon.number')
-        POSLine = pool.get('sale.point.sale.line')
-        POSSale = pool.get('sale.point.sale')
         SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
         coupon = Coupon.__table__()
-        line = POSLine.__table__()
         number = Number.__table__()
-        pos = POSSale.__table__()
         sale_coupon = SaleCoupon.__table__()
-        store = Channel.__table__()
-        totals = line.select(line.sale,
-            Sum(line.quantity * line.unit_list_price).as_('total'),
-            group_by=[line.sale])
-        return (sale_coupon
+        query, pos, store, total = till_sales('unit_list_price')
+        return (query
+            .join(sale_coupon, condition=sale_coupon.sale == pos.id)
             .join(number, condition=number.id == sale_coupon.number)
             .join(coupon, condition=coupon.id == number.coupon)
-            .join(pos, condition=pos.id == sale_coupon.sale)
-            .join(store, 'LEFT', condition=store.sale_point == pos.point)
-            .join(totals, 'LEFT', condition=totals.sale == pos.id)
             .select(*cls._columns(
                     sale_coupon.id * 2 + 1, number.id, coupon.promotion,
                     Concat('sale.point.sale,',
                         pos.id.cast(cls.order.sql_type().base)),
                     store.id, pos.member, pos.date, sale_coupon.discount,
-                    Coalesce(totals.total, 0)),
+                    total),
                 where=pos.state != 'cancelled'))
 
 
