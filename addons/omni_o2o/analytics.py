@@ -21,12 +21,13 @@ TILL_SOLD = ['done', 'posted']
 STOCK_WINDOW = 30
 
 
-def sale_facts(date_from=None, date_to=None):
+def sale_facts(date_from=None, date_to=None, category=True):
     """Return the query of every line sold, online and at the tills: order,
-    date, channel, store, product, category, quantity, revenue (untaxed) and
-    cost (None when unknown)"""
+    date, channel, store, product, category (None unless asked), quantity,
+    revenue (untaxed) and cost (None when unknown)"""
     return Union(
-        _online_facts(date_from, date_to), _till_facts(date_from, date_to),
+        _online_facts(date_from, date_to, category),
+        _till_facts(date_from, date_to, category),
         all_=True)
 
 
@@ -41,24 +42,27 @@ def _categories():
         group_by=[template_category.template])
 
 
-def _product_joins(query, line, company):
-    "Join query to the line's product, category and cost price"
+def _product_joins(query, line, company, category):
+    """Join query to the line's cost price and, if asked, its product's
+    category; return it with the category and cost columns"""
     pool = Pool()
     CostPrice = pool.get('product.cost_price')
     Product = pool.get('product.product')
-    product = Product.__table__()
     cost = CostPrice.__table__()
-    categories = _categories()
-    query = (query
-        .join(product, condition=product.id == line.product)
-        .join(categories, 'LEFT',
-            condition=categories.template == product.template)
-        .join(cost, 'LEFT',
-            condition=(cost.product == product.id)
-            & (cost.company == company)))
+    query = query.join(cost, 'LEFT',
+        condition=(cost.product == line.product) & (cost.company == company))
+    category_column = Cast(Literal(None), 'INTEGER')
+    if category:
+        product = Product.__table__()
+        categories = _categories()
+        query = (query
+            .join(product, condition=product.id == line.product)
+            .join(categories, 'LEFT',
+                condition=categories.template == product.template))
+        category_column = categories.category
     # A cost price of 0 is Tryton's default: the cost is not known. SQLite
     # keeps decimals as bytes, which compare only once cast
-    return query, categories.category, NullIf(
+    return query, category_column, NullIf(
         Cast(cost.cost_price, CostPrice.cost_price.sql_type().base), 0)
 
 
@@ -76,7 +80,7 @@ def _period(date, date_from, date_to):
     return where
 
 
-def _online_facts(date_from, date_to):
+def _online_facts(date_from, date_to, category):
     pool = Pool()
     Channel = pool.get('omni.channel')
     Line = pool.get('sale.line')
@@ -87,7 +91,8 @@ def _online_facts(date_from, date_to):
     query = (line
         .join(sale, condition=sale.id == line.sale)
         .join(channel, 'LEFT', condition=channel.id == sale.omni_channel))
-    query, category, cost_price = _product_joins(query, line, sale.company)
+    query, category, cost_price = _product_joins(
+        query, line, sale.company, category)
     quantity = Coalesce(line.quantity, 0)
     return query.select(
         (sale.id * 2).as_('order'),
@@ -106,7 +111,7 @@ def _online_facts(date_from, date_to):
         & _period(sale.sale_date, date_from, date_to))
 
 
-def _till_facts(date_from, date_to):
+def _till_facts(date_from, date_to, category):
     pool = Pool()
     Channel = pool.get('omni.channel')
     Line = pool.get('sale.point.sale.line')
@@ -117,7 +122,8 @@ def _till_facts(date_from, date_to):
     query = (line
         .join(pos, condition=pos.id == line.sale)
         .join(store, 'LEFT', condition=store.sale_point == pos.point))
-    query, category, cost_price = _product_joins(query, line, pos.company)
+    query, category, cost_price = _product_joins(
+        query, line, pos.company, category)
     return query.select(
         (pos.id * 2 + 1).as_('order'),
         pos.date.as_('date'),
@@ -159,24 +165,30 @@ class Analytics(Model):
             raise AnalyticsError(gettext('omni_o2o.msg_analytics_group',
                     group=', '.join(map(str, unknown)),
                     groups=', '.join(GROUPS)))
-        facts = sale_facts(date_from, date_to)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*cls.sales_query(
+                sale_facts(date_from, date_to, 'category' in group_by),
+                group_by))
+        rows = list(cursor)
+        with without_check_access():
+            names = cls.names(group_by, rows)
+        return [cls.sales_row(group_by, row, names) for row in rows]
+
+    @classmethod
+    def sales_query(cls, facts, group_by):
+        "Return the query of the facts' figures grouped by group_by"
         columns = {
             'channel': facts.channel, 'store': facts.store,
             'product': facts.product, 'category': facts.category,
             'day': facts.date,
             }
         keys = [columns[g] for g in group_by]
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*facts.select(*keys,
-                Sum(facts.quantity), Sum(facts.revenue), Sum(facts.cost),
-                Sum(Case((facts.cost != Null, facts.revenue - facts.cost),
-                        else_=Null)),
-                Count(facts.order, distinct=True),
-                group_by=keys or None, order_by=keys or None))
-        rows = list(cursor)
-        with without_check_access():
-            names = cls.names(group_by, rows)
-        return [cls.sales_row(group_by, row, names) for row in rows]
+        return facts.select(*keys,
+            Sum(facts.quantity), Sum(facts.revenue), Sum(facts.cost),
+            Sum(Case((facts.cost != Null, facts.revenue - facts.cost),
+                    else_=Null)),
+            Count(facts.order, distinct=True),
+            group_by=keys or None, order_by=keys or None)
 
     @classmethod
     def sales_row(cls, group_by, row, names):
@@ -266,7 +278,7 @@ class Analytics(Model):
     @classmethod
     def sold(cls, stores, since):
         "Return {(store id, product id): quantity} sold since the date"
-        facts = sale_facts(since)
+        facts = sale_facts(since, category=False)
         cursor = Transaction().connection.cursor()
         cursor.execute(*facts.select(facts.store, facts.product,
                 Sum(facts.quantity),
