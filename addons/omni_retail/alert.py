@@ -174,10 +174,12 @@ class Alert(Workflow, ModelSQL, ModelView):
     @classmethod
     def compute(cls):
         """Open the alerts the stock levels call for, resolve those they no
-        longer do and notify each store of its new ones"""
+        longer do, notify each store of its new ones and propose the
+        transfers between stores they call for"""
         pool = Pool()
         Channel = pool.get('omni.channel')
         Level = pool.get('omni.stock.level')
+        Suggestion = pool.get('omni.stock.transfer_suggestion')
         Threshold = pool.get('omni.stock.threshold')
         stores = {s.warehouse.id: s for s in Channel.search([
                     ('kind', '=', 'store'),
@@ -201,6 +203,7 @@ class Alert(Workflow, ModelSQL, ModelView):
             for (s, p, k), (q, t) in wanted.items() if (s, p, k) not in current]
         cls.save(new)
         cls.notify(new)
+        Suggestion.propose(levels, stores, thresholds, wanted.keys())
         return len(new)
 
     @classmethod
@@ -318,3 +321,127 @@ class Stock(metaclass=PoolMeta):
                 'threshold': a.threshold,
                 'state': a.state,
                 } for a in Alert.search(domain)]
+
+
+class TransferSuggestion(Workflow, ModelSQL, ModelView):
+    """Transfer Suggestion
+
+    Goods one store has too many of, or does not sell, that another store
+    lacks"""
+    __name__ = 'omni.stock.transfer_suggestion'
+
+    product = fields.Many2One(
+        'product.product', "Product", required=True, readonly=True,
+        ondelete='CASCADE')
+    from_store = fields.Many2One(
+        'omni.channel', "From Store", required=True, readonly=True,
+        ondelete='CASCADE')
+    to_store = fields.Many2One(
+        'omni.channel', "To Store", required=True, readonly=True,
+        ondelete='CASCADE')
+    quantity = fields.Float("Quantity", required=True, readonly=True)
+    reason = fields.Selection(KINDS, "Reason", readonly=True,
+        help="Why the sending store can spare the goods.")
+    shipment = fields.Many2One(
+        'stock.shipment.internal', "Shipment", readonly=True)
+    state = fields.Selection([
+            ('proposed', "Proposed"),
+            ('shipped', "Shipment Created"),
+            ('dismissed', "Dismissed"),
+            ], "State", required=True, readonly=True, sort=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('product', 'ASC'), ('quantity', 'DESC'), ('id', 'ASC')]
+        cls._transitions |= {
+            ('proposed', 'shipped'),
+            ('proposed', 'dismissed'),
+            }
+        cls._buttons.update({
+                'create_shipment': {
+                    'invisible': Eval('state') != 'proposed',
+                    'depends': ['state'],
+                    },
+                'dismiss': {
+                    'invisible': Eval('state') != 'proposed',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'proposed'
+
+    @classmethod
+    def propose(cls, levels, stores, thresholds, alerts):
+        """Replace the proposed suggestions by those the alerts call for:
+        the spare goods of stores above their maximum or not selling, to
+        the stores below their minimum"""
+        cls.delete(cls.search([('state', '=', 'proposed')]))
+        on_hand = {(stores[l.warehouse.id].id, l.product.id): l.on_hand
+            for l in levels}
+        spare, short = defaultdict(dict), defaultdict(list)
+        for store, product, kind in alerts:
+            minimum, maximum = thresholds.get((store, product), (None, None))
+            quantity = on_hand[(store, product)]
+            if kind == 'below_minimum':
+                short[product].append([minimum - quantity, store])
+                continue
+            if kind == 'above_maximum':
+                offer = [quantity - maximum, store, kind]
+            else:
+                offer = [quantity - (minimum or 0), store, kind]
+            # A store offers its goods once, for its largest reason
+            spare[product][store] = max(
+                spare[product].get(store, offer), offer)
+        suggestions = []
+        for product, needs in short.items():
+            offers = sorted(
+                (o for o in spare[product].values() if o[0] > 0),
+                reverse=True)
+            for need in sorted(needs, reverse=True):
+                for offer in offers:
+                    quantity = min(need[0], offer[0])
+                    if quantity <= 0 or offer[1] == need[1]:
+                        continue
+                    suggestions.append(cls(product=product,
+                            from_store=offer[1], to_store=need[1],
+                            quantity=quantity, reason=offer[2]))
+                    need[0] -= quantity
+                    offer[0] -= quantity
+        cls.save(suggestions)
+        return suggestions
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('shipped')
+    def create_shipment(cls, suggestions):
+        """Ship the suggested goods between the stores, reserved at the
+        sending store"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Shipment = pool.get('stock.shipment.internal')
+        shipments = []
+        for suggestion in suggestions:
+            source = suggestion.from_store.warehouse.storage_location
+            target = suggestion.to_store.warehouse.storage_location
+            product = suggestion.product
+            suggestion.shipment = Shipment(
+                from_location=source, to_location=target,
+                moves=[Move(product=product, unit=product.default_uom,
+                        quantity=suggestion.quantity,
+                        from_location=source, to_location=target)])
+            shipments.append(suggestion.shipment)
+        Shipment.save(shipments)
+        Shipment.wait(shipments)
+        Move.reserve([m for s in shipments for m in s.assign_moves
+                if m.assignation_required])
+        Shipment.assign(shipments)
+        cls.save(suggestions)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('dismissed')
+    def dismiss(cls, suggestions):
+        pass
