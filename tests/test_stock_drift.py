@@ -2,7 +2,8 @@
 # this repository contains the full copyright notices and license terms.
 """Stock levels never drift from the moves, whatever the day brings:
 random sequences of receipts, till sales and returns, reservations,
-cancellations, shipments, transfers and stocktakes."""
+cancellations, shipments, transfers between stores (suggested, shipped,
+received) and stocktakes."""
 import unittest
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from omni_retail.tests import create_till_chain, receive, run_committed
 
 OPERATIONS = [
     'receive', 'till_sale', 'till_return', 'reserve', 'cancel', 'ship',
-    'transfer', 'stocktake']
+    'transfer', 'transfer_ship', 'transfer_receive', 'stocktake']
 
 operations = st.lists(
     st.tuples(
@@ -136,15 +137,37 @@ class StockDriftTestCase(unittest.TestCase):
         Move.do(self.reserved_moves(store, product))
 
     def transfer(self, store, product, quantity):
+        "A manager turns a suggestion into a shipment to the other store"
         pool = Pool()
         Channel = pool.get('omni.channel')
-        Move = pool.get('stock.move')
+        Suggestion = pool.get('omni.stock.transfer_suggestion')
         other, = Channel.search([
                 ('kind', '=', 'store'), ('id', '!=', store.id)])
-        move = self.move(product, quantity, store.warehouse.storage_location,
-            other.warehouse.storage_location)
-        Move.reserve([move])
-        Move.do([move])
+        suggestion, = Suggestion.create([{
+                    'product': product.id, 'from_store': store.id,
+                    'to_store': other.id, 'quantity': quantity,
+                    }])
+        Suggestion.create_shipment([suggestion])
+
+    def transfers(self, state):
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.internal')
+        return Shipment.search(
+            [('state', '=', state)], order=[('id', 'ASC')], limit=1)
+
+    def transfer_ship(self, store, product, quantity):
+        "The oldest reserved transfer leaves its store: goods in transit"
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.internal')
+        shipments = self.transfers('assigned')
+        Shipment.pack(shipments)
+        Shipment.ship(shipments)
+
+    def transfer_receive(self, store, product, quantity):
+        "The oldest transfer in transit reaches the other store"
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.internal')
+        Shipment.do(self.transfers('shipped'))
 
     def stocktake(self, store, product, quantity):
         pool = Pool()

@@ -340,7 +340,7 @@ class TransferSuggestion(Workflow, ModelSQL, ModelView):
         'omni.channel', "To Store", required=True, readonly=True,
         ondelete='CASCADE')
     quantity = fields.Float("Quantity", required=True, readonly=True)
-    reason = fields.Selection(KINDS, "Reason", readonly=True,
+    reason = fields.Selection([(None, "")] + KINDS, "Reason", readonly=True,
         help="Why the sending store can spare the goods.")
     shipment = fields.Many2One(
         'stock.shipment.internal', "Shipment", readonly=True)
