@@ -241,7 +241,7 @@ class Analytics(Model):
         ModelAccess = pool.get('ir.model.access')
         ModelAccess.check('omni.analytics.sale', 'read')
         with without_check_access():
-            domain = [('kind', '=', 'store')]
+            domain = [('kind', '=', 'store'), ('warehouse', '!=', None)]
             if store_codes:
                 domain.append(('code', 'in', list(store_codes)))
             stores = Channel.search(domain)
@@ -330,7 +330,8 @@ class SaleAnalytics(ModelSQL, ModelView):
         keys = [facts.date, facts.channel, facts.store, facts.product,
             facts.category]
         return facts.select(
-            Min(facts.order * 1000003 + facts.product).as_('id'),
+            Min(Cast(facts.order, 'BIGINT') * 1000003 + facts.product
+                ).as_('id'),
             facts.date.as_('date'), facts.channel.as_('channel'),
             facts.store.as_('store'), facts.product.as_('product'),
             facts.category.as_('category'),

@@ -192,15 +192,21 @@ class Campaign(metaclass=PoolMeta):
     def preprocess_values(cls, mode, values):
         values = super().preprocess_values(mode, values)
         if mode == 'create' and values.get('omni_code'):
-            # Codes are single use; the campaign applies only with one
             if not values.get('formula'):
                 values['formula'] = 'unit_price'
-            if not values.get('coupons'):
-                values['coupons'] = [('create', [{
-                                'number_of_use': 1,
-                                'company': values.get('company'),
-                                }])]
         return values
+
+    @classmethod
+    def on_modification(cls, mode, campaigns, field_names=None):
+        pool = Pool()
+        Coupon = pool.get('sale.promotion.coupon')
+        super().on_modification(mode, campaigns, field_names=field_names)
+        if mode in {'create', 'write'}:
+            # The codes of a campaign are single use
+            Coupon.save([Coupon(promotion=c, number_of_use=1,
+                        company=c.company)
+                    for c in cls.browse(campaigns)
+                    if c.omni_code and not c.coupons])
 
     def get_unit_price(self, **context):
         unit_price = super().get_unit_price(**context)
@@ -253,6 +259,10 @@ class Campaign(metaclass=PoolMeta):
         return pattern
 
     def match(self, pattern):
+        if self.omni_code and not self.coupons:
+            # Never without a code: sale_promotion_coupon checks codes only
+            # of promotions that have coupons
+            return False
         if 'omni_channel' in pattern:
             pattern = pattern.copy()
             if not self.in_scope(pattern.pop('omni_channel')):
@@ -555,8 +565,8 @@ class Coupon(Model):
         Number = pool.get('sale.promotion.coupon.number')
         with Transaction().set_context(active_test=False):
             numbers = Number.search([
-                    ('number', '=', str(code or '').strip().upper()),
-                    ('coupon.promotion.omni_code', '!=', None),
+                    ('number', 'in', list({str(code or '').strip(),
+                                str(code or '').strip().upper()})),
                     ], limit=1)
         if not numbers:
             raise CouponError(gettext('omni_o2o.msg_coupon_unknown',

@@ -262,7 +262,8 @@ class Order(Model):
         with without_check_access():
             store = cls.channel(store_code, ['store'])
             if payment_method is not None:
-                payment_method = cls.payment_method(payment_method)
+                payment_method = cls.payment_method(
+                    payment_method, store.company)
             Attempt.check_rate(store)
             sales = Sale.search([
                     ('omni_store', '=', store.id),
@@ -277,10 +278,13 @@ class Order(Model):
             return cls.describe(sales[0])
 
     @classmethod
-    def payment_method(cls, name):
+    def payment_method(cls, name, company):
         pool = Pool()
         Method = pool.get('account.invoice.payment.method')
-        methods = Method.search([('name', '=', name)], limit=1)
+        methods = Method.search([
+                ('name', '=', name),
+                ('company', '=', company.id),
+                ], limit=1)
         if not methods:
             raise PickupError(gettext(
                     'omni_o2o.msg_pickup_payment_method_unknown', name=name))

@@ -378,13 +378,27 @@ class TransferSuggestion(Workflow, ModelSQL, ModelView):
         """Replace the proposed suggestions by those the alerts call for:
         the spare goods of stores above their maximum or not selling, to
         the stores below their minimum"""
+        pool = Pool()
+        Product = pool.get('product.product')
         cls.delete(cls.search([('state', '=', 'proposed')]))
         on_hand = {(stores[l.warehouse.id].id, l.product.id): l.on_hand
             for l in levels}
+        # Goods on their way count as arrived and as left
+        on_the_way = defaultdict(float)
+        for suggestion in cls.search([
+                    ('state', '=', 'shipped'),
+                    ('shipment.state', 'not in', ['done', 'cancelled']),
+                    ]):
+            product = suggestion.product.id
+            on_the_way[(suggestion.to_store.id, product)] += (
+                suggestion.quantity)
+            on_the_way[(suggestion.from_store.id, product)] -= (
+                suggestion.quantity)
         spare, short = defaultdict(dict), defaultdict(list)
         for store, product, kind in alerts:
             minimum, maximum = thresholds.get((store, product), (None, None))
-            quantity = on_hand[(store, product)]
+            quantity = (on_hand[(store, product)]
+                + on_the_way[(store, product)])
             if kind == 'below_minimum':
                 short[product].append([minimum - quantity, store])
                 continue
@@ -402,7 +416,8 @@ class TransferSuggestion(Workflow, ModelSQL, ModelView):
                 reverse=True)
             for need in sorted(needs, reverse=True):
                 for offer in offers:
-                    quantity = min(need[0], offer[0])
+                    quantity = Product(product).default_uom.floor(
+                        min(need[0], offer[0]))
                     if quantity <= 0 or offer[1] == need[1]:
                         continue
                     suggestions.append(cls(product=product,
