@@ -2,7 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 import datetime as dt
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 import secrets
 import time
 from decimal import Decimal
@@ -295,11 +295,17 @@ class Campaign(metaclass=PoolMeta):
         some are left; return the codes"""
         pool = Pool()
         Number = pool.get('sale.promotion.coupon.number')
+        Redemption = pool.get('omni.coupon.redemption')
         # Two members must not be given the same generated code
         self.__class__.lock([self])
+        with without_check_access():
+            redeemed = [r.number.id for r in Redemption.search([
+                        ('campaign', '=', self.id),
+                        ])]
         free = Number.search([
                 ('coupon.promotion', '=', self.id),
                 ('omni_member', '=', None),
+                ('id', 'not in', redeemed),
                 ], limit=len(members), order=[('id', 'ASC')])
         free += [Number(number=new_code(), coupon=self.omni_coupon,
                 company=self.company, start_date=self.start_date,
@@ -385,9 +391,11 @@ class CouponNumber(metaclass=PoolMeta):
     def campaign(self):
         return self.coupon.promotion
 
-    def refusal(self, channel, member=None, amount=None, sale=None):
+    def refusal(self, channel, member=None, amount=None, sale=None,
+            pending=0):
         """Return why the code cannot be redeemed on channel by member for
-        amount, or None; sale is the one redeeming it, not yet counted"""
+        amount, or None; sale is the one redeeming it, not yet counted, with
+        pending other codes of the campaign"""
         pool = Pool()
         Date = pool.get('ir.date')
         Lang = pool.get('ir.lang')
@@ -408,11 +416,12 @@ class CouponNumber(metaclass=PoolMeta):
         if self.uses(exclude=sale):
             return gettext('omni_o2o.msg_coupon_used', code=self.number)
         if (campaign.omni_budget
-                and campaign.redemptions() >= campaign.omni_budget):
+                and campaign.redemptions() + pending >= campaign.omni_budget):
             return gettext('omni_o2o.msg_coupon_budget',
                 campaign=campaign.rec_name)
         if (member and campaign.omni_per_member
-                and campaign.redemptions(member) >= campaign.omni_per_member):
+                and campaign.redemptions(member) + pending
+                >= campaign.omni_per_member):
             return gettext('omni_o2o.msg_coupon_member_limit',
                 campaign=campaign.rec_name, limit=campaign.omni_per_member)
         if (amount is not None and campaign.amount
@@ -464,13 +473,17 @@ class Sale(metaclass=PoolMeta):
                 key=lambda c: c.id))
         lock_and_touch(Number, numbers)
         for sale in sales:
+            pending = Counter()
             for number in sale.coupons:
-                if not number.campaign.omni_code:
+                campaign = number.campaign
+                if not campaign.omni_code:
                     continue
                 reason = number.refusal(sale.omni_channel, sale.party,
-                    number.campaign.get_sale_amount(sale), sale=sale)
+                    campaign.get_sale_amount(sale), sale=sale,
+                    pending=pending[campaign])
                 if reason:
                     raise CouponError(reason)
+                pending[campaign] += 1
 
     @classmethod
     def copy(cls, sales, default=None):
