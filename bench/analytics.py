@@ -2,21 +2,27 @@
 # this repository contains the full copyright notices and license terms.
 """Benchmark the sales analytics against the same figures through the ORM.
 
-    python bench/analytics.py [--lines 1000000] [--runs 5] [--orm-days 3]
+    python bench/analytics.py [--lines 1000000] [--runs 20] [--orm-days 3]
         [--keep]
 
-On PostgreSQL, --lines till sale lines (3 a sale, 3 stores, 90 days) are
-inserted by SQL and are printed:
+On PostgreSQL, --lines till sale lines (3 a sale, 3 stores, 90 days up to
+today) are inserted by SQL and are printed:
 
-(1) the median of omni.analytics sales(first day, last day, ['store',
-    'day']) over --runs runs, each in its own read-only transaction (the
-    target is 0.5 s at 1,000,000 lines);
+(1) omni.analytics sales(first day, last day, ['store', 'day']) before any
+    day is summarized, all read from the sales: the median of 3 runs;
 
-(2) on the last --orm-days days, the same call against stock Tryton's way
-    to the same figures: reading the lines through the ORM
-    (sale.point.sale.line search and read of quantity, price, sale date and
-    point) and summing them in Python — with a check that both agree, and
-    the ratio.
+(2) the time the scheduled task takes to summarize the closed days (all but
+    today and yesterday);
+
+(3) the same call once summarized: median and 95th percentile over --runs
+    runs, each in its own read-only transaction (the target is 0.5 s at
+    1,000,000 lines), with a check that the figures equal those of (1);
+
+(4) on the last --orm-days days (summarized and not), the same call against
+    stock Tryton's way to the same figures: reading the lines through the
+    ORM (sale.point.sale.line search and read of quantity, price, sale date
+    and point) and summing them in Python — with a check that both agree,
+    and the ratio.
 
 PostgreSQL is reached at TRYTOND_DATABASE__URI (default
 postgresql://postgres@127.0.0.1:5432/).  The database bench_analytics is
@@ -45,7 +51,8 @@ from omni_retail.tests import (  # noqa: E402
     create_till_chain, set_company_country)
 
 LINES = 1_000_000
-RUNS = 5
+RUNS = 20
+LIVE_RUNS = 3
 ORM_DAYS = 3
 DAYS = 90
 LINES_PER_SALE = 3
@@ -111,6 +118,13 @@ def set_up(lines):
     return company
 
 
+def summarize(company):
+    with Transaction().start(DB_NAME, 0, context={'company': company}
+            ) as transaction:
+        Pool().get('omni.analytics.day').summarize()
+        transaction.commit()
+
+
 def analytics(company, date_from, date_to):
     with Transaction().start(DB_NAME, 1, readonly=True,
             context={'company': company}):
@@ -149,6 +163,12 @@ def orm(company, date_from, date_to):
         return totals, time.perf_counter() - start
 
 
+def percentile(values, percent):
+    "Return the nearest-rank percentile of the values"
+    values = sorted(values)
+    return values[max(0, -(-len(values) * percent // 100) - 1)]
+
+
 def main(argv=None):
     args = parse_args(argv)
     start = time.monotonic()
@@ -156,29 +176,41 @@ def main(argv=None):
         company = set_up(args.lines)
         today = dt.date.today()
         first = today - dt.timedelta(days=DAYS - 1)
+        with step(f"analytics.sales by store and day from the sales, "
+                f"{LIVE_RUNS} runs"):
+            live_rows, _ = analytics(company, first, today)
+            live_times = [analytics(company, first, today)[1]
+                for _ in range(LIVE_RUNS)]
+        with step("Summarize the closed days") as summary:
+            summarize(company)
         with step(f"analytics.sales by store and day, {args.runs} runs"):
-            analytics(company, first, today)
+            rows, _ = analytics(company, first, today)
             times = [analytics(company, first, today)[1]
                 for _ in range(args.runs)]
         recent = today - dt.timedelta(days=args.orm_days - 1)
         with step(f"The last {args.orm_days} days, both ways"):
-            rows, sql_seconds = analytics(company, recent, today)
+            recent_rows, sql_seconds = analytics(company, recent, today)
             totals, orm_seconds = orm(company, recent, today)
-        same = {(r['store'], r['day']): (
+        same_orm = {(r['store'], r['day']): (
                     r['quantity'], r['revenue'], r['orders'])
-                for r in rows} == {k: (
+                for r in recent_rows} == {k: (
                     q, str(v.quantize(Decimal('0.01'))), len(o))
                 for k, (q, v, o) in totals.items()}
     finally:
         if not args.keep:
             drop_db()
     log()
-    log(f"(1) sales by store x day over {args.lines:,} lines: median "
-        f"{statistics.median(times):.3f} s (min {min(times):.3f}, max "
-        f"{max(times):.3f}; target 0.5 s)")
-    log(f"(2) last {args.orm_days} days: analytics {sql_seconds:.3f} s vs "
+    log(f"(1) sales by store x day over {args.lines:,} lines, from the "
+        f"sales: median {statistics.median(live_times):.3f} s")
+    log(f"(2) summarizing the closed days: {summary['seconds']:.1f} s")
+    log(f"(3) sales by store x day over {args.lines:,} lines, summarized: "
+        f"median {statistics.median(times):.3f} s, p95 "
+        f"{percentile(times, 95):.3f} s (min {min(times):.3f}, max "
+        f"{max(times):.3f}; target 0.5 s); same figures as (1): "
+        f"{rows == live_rows}")
+    log(f"(4) last {args.orm_days} days: analytics {sql_seconds:.3f} s vs "
         f"ORM {orm_seconds:.1f} s ({orm_seconds / sql_seconds:.0f}x); "
-        f"same figures: {same}")
+        f"same figures: {same_orm}")
     log(f"Whole bench: {time.monotonic() - start:.0f} s")
 
 

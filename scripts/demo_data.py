@@ -23,7 +23,7 @@ from trytond.modules.account_invoice.tests.tools import (
     set_fiscalyear_invoice_sequences)
 from trytond.modules.company.tests.tools import create_company
 from trytond.pool import Pool
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 COMPANY_NAME = "上海优品连锁有限公司"
 PASSWORDS = {
@@ -42,6 +42,7 @@ class StoreSpec:
     longitude: str
     delivery: bool
     cashier: str
+    replenished: bool = False
 
 
 STORES = [
@@ -50,7 +51,7 @@ STORES = [
     StoreSpec('S02', "陆家嘴店 Lujiazui", "世纪大道 100 号",
         '31.238600', '121.501000', True, "张伟"),
     StoreSpec('S03', "静安寺店 Jing'an Temple", "南京西路 1618 号",
-        '31.224000', '121.446000', False, "王芳"),
+        '31.224000', '121.446000', False, "王芳", replenished=True),
     ]
 
 # (category, code prefix, [(brand, item, [specs], price range in CNY)])
@@ -200,7 +201,8 @@ def loading_state():
 
 
 
-def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
+def load(products=240, customers=520, duplicates=24, days=90, seed=2026,
+        out=sys.stdout):
     "Load the whole demo chain; return a summary dict"
     rng = random.Random(seed)
     config = get_config()
@@ -211,10 +213,12 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         "online mall and delivery platform",
         "catalog",
         "opening stock",
-        "stock thresholds and alerts",
+        "channel prices",
         "customers",
         "members",
         "member levels, points and stored value",
+        f"sales of the last {days} days",
+        "stock thresholds, alerts and replenishment",
         "staff and logins",
         "coupon campaigns",
         "online orders",
@@ -237,9 +241,9 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
     announce(steps[4])
     catalog = _create_catalog(company, accounts, tax, products, rng, out)
     announce(steps[5])
-    _stock_warehouses(company, catalog, warehouses, rng, out)
+    _stock_warehouses(company, catalog, warehouses, days, rng, out)
     announce(steps[6])
-    alerts = _set_stock_thresholds(catalog)
+    _set_channel_prices(platform, catalog)
     announce(steps[7])
     phones = _create_customers(customers, duplicates, rng, out)
     announce(steps[8])
@@ -247,10 +251,14 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
     announce(steps[9])
     _set_up_member_ledgers(company, accounts, tax, out)
     announce(steps[10])
-    users = _create_users(company, stores)
+    history = _sell_history(stores, [mall, platform], catalog, days, rng, out)
     announce(steps[11])
-    coupons = _create_campaigns(company, stores, phones)
+    alerts = _set_stock_thresholds(catalog)
     announce(steps[12])
+    users = _create_users(company, stores)
+    announce(steps[13])
+    coupons = _create_campaigns(company, stores, phones)
+    announce(steps[14])
     orders = _place_online_orders(catalog, phones, coupons)
     _close_configuration_wizard()
     return {
@@ -264,6 +272,8 @@ def load(products=240, customers=520, duplicates=24, seed=2026, out=sys.stdout):
         'users': users,
         'orders': orders,
         'alerts': alerts,
+        'till_sales': history['till'],
+        'online_sales': history['online'],
         }
 
 
@@ -368,7 +378,8 @@ def _create_stores(company, accounts):
                 address=company.party.addresses[-1],
                 latitude=Decimal(spec.latitude),
                 longitude=Decimal(spec.longitude),
-                pickup=True, delivery=spec.delivery))
+                pickup=True, delivery=spec.delivery,
+                replenish_from=central if spec.replenished else None))
     Channel.save(stores)
 
     methods = [PaymentMethod(name="现金 Cash", account=accounts['cash'],
@@ -442,7 +453,8 @@ def _create_catalog(company, accounts, tax, count, rng, out):
     templates = []
     for category, code, name, price in _catalog_rows(count, rng):
         template = Template(name=name, code=code, type='goods',
-            default_uom=unit, salable=True, account_category=goods)
+            default_uom=unit, salable=True, purchasable=True,
+            purchase_uom=unit, account_category=goods)
         template.categories.append(Category(categories[category].id))
         template.gross_price = price
         template.cost_price = (price * Decimal('0.62') / Decimal('1.13')
@@ -470,8 +482,25 @@ def server_transaction():
         yield Pool()
 
 
-def _stock_warehouses(company, products, warehouses, rng, out):
-    "Receive every product in every warehouse, a few of them short"
+def in_server_transaction(work, rng):
+    """Return work(pool) run in a server transaction, restarted with the
+    table locks it asks for as Tryton's dispatcher does"""
+    config = get_config()
+    extras = {}
+    state = rng.getstate()
+    while True:
+        try:
+            with Transaction().start(config.database_name, config.user,
+                    context=config.context, **extras):
+                return work(Pool())
+        except TransactionError as error:
+            error.fix(extras)
+            rng.setstate(state)
+
+
+def _stock_warehouses(company, products, warehouses, days, rng, out):
+    """Receive every product in every warehouse before the days of sales, a
+    few of them short; dairy at Xujiahui partly in lots near expiry"""
     with server_transaction() as pool:
         Location = pool.get('stock.location')
         Move = pool.get('stock.move')
@@ -480,6 +509,7 @@ def _stock_warehouses(company, products, warehouses, rng, out):
         products = Product.browse([p.id for p in products])
         warehouses = {code: Location(w.id) for code, w in warehouses.items()}
         currency = company.currency.id
+        opening = dt.date.today() - dt.timedelta(days=days + 1)
         moves = []
         for code, warehouse in warehouses.items():
             for product in products:
@@ -488,7 +518,7 @@ def _stock_warehouses(company, products, warehouses, rng, out):
                 elif code == 'WH':
                     quantity = rng.randint(40, 400)
                 else:
-                    quantity = rng.randint(8, 80)
+                    quantity = rng.randint(8, 80) + days
                 moves.append({
                         'product': product.id,
                         'quantity': quantity,
@@ -497,22 +527,188 @@ def _stock_warehouses(company, products, warehouses, rng, out):
                         'to_location': warehouse.storage_location.id,
                         'unit_price': product.cost_price,
                         'currency': currency,
-                        'effective_date': dt.date.today(),
+                        'effective_date': opening,
                         })
+        moves += _lots_near_expiry(products, warehouses['S01'], supplier,
+            currency, opening)
         moves = Move.create(moves)
         Progress("opening stock moves", len(moves), out).advance(len(moves))
-        Move.do(moves)
+        # The opening stock comes without purchases: a warning to confirm
+        with Transaction().set_context(_skip_warnings=True):
+            Move.do(moves)
+
+
+def _lots_near_expiry(products, warehouse, supplier, currency, date):
+    "Return the receipts of three dairy lots expiring within days"
+    pool = Pool()
+    Lot = pool.get('stock.lot')
+    dairy = [p for p in products if p.code.startswith('DAI')][:3]
+    lots = Lot.create([{
+                'number': f'{p.code}-L{i + 1}', 'product': p.id,
+                'expiration_date': dt.date.today() + dt.timedelta(days=i + 2),
+                } for i, p in enumerate(dairy)])
+    return [{
+            'product': lot.product.id, 'lot': lot.id, 'quantity': 6,
+            'unit': lot.product.default_uom.id,
+            'from_location': supplier.id,
+            'to_location': warehouse.storage_location.id,
+            'unit_price': lot.product.cost_price, 'currency': currency,
+            'effective_date': date,
+            } for lot in lots]
+
+
+def _set_channel_prices(platform, products):
+    """Meituan sells 8 % above the stores, except beverages, which keep one
+    price on every channel (线上线下同价)"""
+    Category = Model.get('product.category')
+    Channel = Model.get('omni.channel')
+    Policy = Model.get('omni.price.policy')
+    PriceList = Model.get('product.price_list')
+    beverages, = Category.find([('name', '=', "饮料 Beverages")])
+    Policy(category=beverages).save()
+    prices = PriceList(name="美团加价 Meituan +8%", price='list_price')
+    prices.lines.new(category=beverages, formula='unit_price')
+    prices.lines.new(formula='unit_price * 1.08')
+    prices.save()
+    platform = Channel(platform.id)
+    platform.price_list = prices
+    platform.save()
+
+
+def _sell_history(stores, online, products, days, rng, out):
+    """Sell over the past days at every till and online, best sellers more
+    often; return the number of till and online sales"""
+    # A few products sell most (Zipf), some sit unsold: slow movers
+    weights = [1 / (rank + 1) for rank in range(len(products))]
+    unsold = set(rng.sample(range(len(products)), len(products) // 10))
+    weights = [0 if i in unsold else w for i, w in enumerate(weights)]
+    counts = {'till': 0, 'online': 0}
+    progress = Progress("days of sales", days, out)
+    for days_ago in range(days, 0, -1):
+        date = dt.date.today() - dt.timedelta(days=days_ago)
+        day_rng = random.Random(rng.random())
+        till, online_sales = in_server_transaction(
+            lambda pool: _sell_day(
+                pool, stores, online, products, weights, date, day_rng),
+            day_rng)
+        counts['till'] += till
+        counts['online'] += online_sales
+        progress.advance()
+    return counts
+
+
+def _sell_day(pool, stores, online, products, weights, date, rng):
+    "Return the numbers of till and online sales made on date"
+    catalog = pool.get('product.product').browse([p.id for p in products])
+    return (_sell_at_tills(pool, stores, catalog, weights, date, rng),
+        _sell_online(pool, online, catalog, weights, date, rng))
+
+
+def _pick_lines(products, weights, available, rng, count):
+    "Return [(product, quantity)] of count lines the stock can serve"
+    lines = {}
+    for product in rng.choices(products, weights, k=count):
+        quantity = rng.choice([1, 1, 1, 2, 3])
+        if available.get(product.id, 0) >= quantity and product not in lines:
+            available[product.id] -= quantity
+            lines[product] = quantity
+    return list(lines.items())
+
+
+def _available(pool, warehouse, products):
+    Level = pool.get('omni.stock.level')
+    levels = Level.get({p.id for p in products}, {warehouse.id})
+    return {p: level.available for (p, _), level in levels.items()}
+
+
+def _sell_at_tills(pool, stores, products, weights, date, rng):
+    "Ring up a day of sales at each store's till, some for members"
+    Channel = pool.get('omni.channel')
+    Member = pool.get('party.party')
+    Method = pool.get('sale.point.payment.method')
+    Payment = pool.get('sale.point.payment')
+    Sale = pool.get('sale.point.sale')
+    Line = pool.get('sale.point.sale.line')
+    members = Member.search([('member_number', '!=', None)], limit=200)
+    methods = Method.search([('omni_ledger', '=', None)])
+    sales = []
+    for store in Channel.browse([s.id for s in stores]):
+        available = _available(pool, store.warehouse, products)
+        for _ in range(rng.randint(3, 6)):
+            sale = Sale(point=store.sale_point, date=date,
+                company=store.company,
+                member=rng.choice(members) if rng.random() < 0.4 else None)
+            sale.lines = []
+            for product, quantity in _pick_lines(
+                    products, weights, available, rng, rng.randint(1, 4)):
+                line = Line(sale=sale, product=product, quantity=quantity)
+                line.on_change_product()
+                sale.lines += (line,)
+            if sale.lines:
+                sales.append(sale)
+    Sale.save(sales)
+    Payment.save([Payment(sale=s, method=rng.choice(methods),
+                amount=s.amount_to_pay) for s in sales])
+    Sale.process(sales)
+    return len(sales)
+
+
+def _sell_online(pool, channels, products, weights, date, rng):
+    """A day of mall and Meituan orders, shipped and delivered from the
+    store or warehouse of the channel"""
+    Channel = pool.get('omni.channel')
+    Member = pool.get('party.party')
+    Sale = pool.get('sale.sale')
+    Line = pool.get('sale.line')
+    Shipment = pool.get('stock.shipment.out')
+    members = Member.search([('member_number', '!=', None)], limit=200)
+    sales = []
+    for channel in Channel.browse([c.id for c in channels]):
+        available = _available(pool, channel.warehouse, products)
+        store = Channel.search([
+                ('kind', '=', 'store'),
+                ('warehouse', '=', channel.warehouse.id),
+                ], limit=1)
+        for _ in range(rng.randint(1, 2)):
+            sale = Sale(party=rng.choice(members), omni_channel=channel,
+                sale_date=date, company=channel.company,
+                warehouse=channel.warehouse,
+                fulfilment='store_delivery' if store else 'express',
+                omni_store=store[0] if store else None)
+            sale.on_change_party()
+            sale.on_change_omni_channel()
+            sale.lines = [Line(sale=sale, type='line', product=p, quantity=q)
+                for p, q in _pick_lines(
+                    products, weights, available, rng, rng.randint(1, 3))]
+            for line in sale.lines:
+                line.on_change_product()
+            if sale.lines:
+                sales.append(sale)
+    Sale.save(sales)
+    Sale.quote(sales)
+    Sale.confirm(sales)
+    Sale.process(sales)
+    shipments = [s for sale in Sale.browse(sales) for s in sale.shipments]
+    Shipment.wait(shipments)
+    Shipment.assign_force(shipments)
+    Shipment.pick(shipments)
+    Shipment.pack(shipments)
+    Shipment.write(shipments, {'effective_date': date})
+    Shipment.do(shipments)
+    return len(sales)
 
 
 def _set_stock_thresholds(products):
     """Keep every category between 5 and 75 units a store; return the
-    number of stock alerts this opens"""
+    number of stock alerts this opens; supply the stores from their sales"""
     Threshold = Model.get('omni.stock.threshold')
     categories = {c for p in products for c in p.template.categories}
     Threshold.save([Threshold(category=c, minimum=5, maximum=75)
             for c in categories])
     with server_transaction() as pool:
-        return pool.get('omni.stock.alert').compute()
+        alerts = pool.get('omni.stock.alert').compute()
+        pool.get('omni.stock.replenishment').replenish()
+        return alerts
 
 
 def _create_customers(count, duplicates, rng, out):
@@ -676,13 +872,27 @@ def _create_campaigns(company, stores, phones):
     return [Coupon.issue('D11', phone, config.context) for phone in phones[:20]]
 
 
+def _best_stocked(products):
+    """Return the codes of the products, the best stocked at once at Xujiahui
+    and the central warehouse first: after 90 days of sales the best
+    sellers are gone"""
+    Level = Model.get('omni.stock.level')
+    available = {}
+    for level in Level.find([('warehouse.code', 'in', ['S01', 'WH'])]):
+        code = level.product.code
+        available[code] = min(available.get(code, level.available),
+            level.available)
+    return sorted((p.code for p in products),
+        key=lambda c: (-available.get(c, 0), c))
+
+
 def _place_online_orders(products, phones, coupons):
     """Orders from the mall and Meituan, as their systems send them: pickups
     waiting at Xujiahui (the first with a 双十一 coupon), deliveries from the
     nearest store, an express"""
     config = get_config()
     Order = Model.get('omni.order')
-    codes = [p.code for p in products]
+    codes = _best_stocked(products)
     payloads = [
         ('MALL', 'pickup', {'store': 'S01'}),
         ('MALL', 'pickup', {'store': 'S01'}),

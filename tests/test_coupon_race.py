@@ -3,7 +3,6 @@
 """One single-use code, fifty redemptions at once: online orders and till
 sales, each on its own connection (PostgreSQL only: SQLite writes one at a
 time)."""
-import threading
 import unittest
 from collections import Counter
 from decimal import Decimal
@@ -17,7 +16,7 @@ from trytond.transaction import Transaction
 
 from omni_o2o.exceptions import CouponError
 from omni_retail.tests import (
-    create_mall, create_till_chain, receive, run_committed,
+    at_once, create_mall, create_till_chain, receive, run_committed,
     set_company_country)
 
 ONLINE = 25
@@ -81,23 +80,15 @@ class CouponRaceTestCase(unittest.TestCase):
         "Exactly one of fifty redemptions of a single-use code succeeds"
         callers = [(self.online, i) for i in range(ONLINE)] + [
             (self.till, i) for i in range(TILLS)]
-        barrier = threading.Barrier(len(callers))
-        results = [None] * len(callers)
 
         def caller(k):
             work, i = callers[k]
-            barrier.wait()
             try:
-                results[k], _ = run_committed(lambda: work(i), self.context)
+                return run_committed(lambda: work(i), self.context)[0]
             except CouponError:
-                results[k] = 'refused'
+                return 'refused'
 
-        threads = [threading.Thread(target=caller, args=(k,))
-            for k in range(len(callers))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = at_once(caller, len(callers))
         outcomes = Counter('refused' if r == 'refused' else 'accepted'
             for r in results)
         self.assertEqual(outcomes,

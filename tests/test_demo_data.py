@@ -1,10 +1,12 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 """The demo chain that `make demo` loads, on a small scale, on each backend."""
+import datetime as dt
 import io
 import sys
 import unittest
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 from proteus import Model, Wizard
@@ -16,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'scripts'))
 
 import demo_data  # noqa: E402
 
-PRODUCTS, CUSTOMERS, DUPLICATES = 30, 48, 6
+PRODUCTS, CUSTOMERS, DUPLICATES, DAYS = 30, 48, 6, 5
 
 
 class DemoDataTestCase(unittest.TestCase):
@@ -30,7 +32,7 @@ class DemoDataTestCase(unittest.TestCase):
         cls.addClassCleanup(drop_db)
         cls.log = io.StringIO()
         cls.summary = demo_data.load(products=PRODUCTS, customers=CUSTOMERS,
-            duplicates=DUPLICATES, out=cls.log)
+            duplicates=DUPLICATES, days=DAYS, out=cls.log)
 
     def setUp(self):
         set_user(1, self.config)
@@ -38,8 +40,9 @@ class DemoDataTestCase(unittest.TestCase):
     def test_progress_is_shown(self):
         "Loading tells which step it is at and how far it came"
         output = self.log.getvalue()
-        self.assertIn("[1/13] company, currency and country", output)
-        self.assertIn("[13/13] online orders", output)
+        self.assertIn("[1/15] company, currency and country", output)
+        self.assertIn(f"[11/15] sales of the last {DAYS} days", output)
+        self.assertIn("[15/15] online orders", output)
         self.assertIn(f"customers: {CUSTOMERS}/{CUSTOMERS}", output)
         self.assertEqual(demo_data.loading_state(), 'loaded')
 
@@ -88,7 +91,9 @@ class DemoDataTestCase(unittest.TestCase):
             with self.config.set_context(locations=[store.warehouse.id]):
                 quantities = [p.quantity for p in Product.find(
                         [('salable', '=', True), ('type', '=', 'goods')])]
-            self.assertTrue(all(q > 0 for q in quantities), store.code)
+            self.assertTrue(all(q >= 0 for q in quantities), store.code)
+            self.assertGreater(sum(q > 0 for q in quantities),
+                PRODUCTS * 3 // 4, store.code)
 
     def test_stock_levels_match_moves(self):
         "Every product has a stock level in every store, as the moves say"
@@ -97,7 +102,7 @@ class DemoDataTestCase(unittest.TestCase):
         for store in Channel.find([('kind', '=', 'store')]):
             levels = Level.find([('warehouse', '=', store.warehouse.id)])
             self.assertEqual(len(levels), PRODUCTS)
-            self.assertTrue(all(l.on_hand > 0 and l.available >= 0
+            self.assertTrue(all(l.on_hand >= 0 and l.available >= 0
                     for l in levels))
         reconcile = Wizard('omni.stock.level.reconcile')
         self.assertEqual(reconcile.form.drifts, '')
@@ -146,7 +151,7 @@ class DemoDataTestCase(unittest.TestCase):
         Notification = Model.get('res.notification')
         Sale = Model.get('sale.sale')
         User = Model.get('res.user')
-        orders = Sale.find([('omni_channel', '!=', None)])
+        orders = Sale.find([('omni_reference', '!=', None)])
         self.assertEqual(len(orders), len(self.summary['orders']))
         self.assertEqual({o.o2o_state for o in orders}, {'reserved'})
         self.assertEqual({o.fulfilment for o in orders},
@@ -162,6 +167,63 @@ class DemoDataTestCase(unittest.TestCase):
         self.assertEqual(len(alerts), self.summary['alerts'])
         self.assertTrue({'below_minimum', 'above_maximum'}
             <= {a.kind for a in alerts})
+
+    def test_sales_history(self):
+        "Every day of the period sold at each till and online"
+        Analytics = Model.get('omni.analytics')
+        today = dt.date.today()
+        rows = Analytics.sales(
+            (today - dt.timedelta(days=DAYS)).isoformat(),
+            (today - dt.timedelta(days=1)).isoformat(),
+            ['channel', 'day'], self.config.context)
+        days = {}
+        for row in rows:
+            days.setdefault(row['channel'], set()).add(row['day'])
+        self.assertEqual(set(days), {'S01', 'S02', 'S03', 'MALL', 'MEITUAN'})
+        self.assertTrue(all(len(d) == DAYS for d in days.values()))
+        self.assertEqual(
+            sum(r['orders'] for r in rows),
+            self.summary['till_sales'] + self.summary['online_sales'])
+
+    def test_replenishment(self):
+        "The stores' sales give order points and purchase requests"
+        OrderPoint = Model.get('stock.order_point')
+        Replenishment = Model.get('omni.stock.replenishment')
+        Request = Model.get('purchase.request')
+        figures = Replenishment.find([])
+        self.assertTrue(figures)
+        self.assertTrue(all(f.velocity > 0 for f in figures))
+        points = OrderPoint.find([('omni_velocity', '=', True)])
+        self.assertEqual({p.type for p in points}, {'purchase', 'internal'})
+        requested = {(r.product.id, r.warehouse.id) for r in Request.find([])}
+        for figure in figures:
+            if figure.method == 'purchase' and figure.quantity:
+                self.assertIn(
+                    (figure.product.id, figure.store.warehouse.id), requested)
+
+    def test_near_expiry(self):
+        "Dairy lots at Xujiahui expiring within days raise alerts"
+        Alert = Model.get('omni.stock.alert')
+        alerts = Alert.find([('kind', '=', 'near_expiry')])
+        self.assertTrue(alerts)
+        self.assertEqual({a.store.code for a in alerts}, {'S01'})
+
+    def test_channel_prices(self):
+        "Meituan sells 8 % higher, beverages at one price everywhere"
+        Catalog = Model.get('omni.catalog')
+        Product = Model.get('product.product')
+        Violation = Model.get('omni.price.violation')
+        codes = [p.code for p in Product.find([('salable', '=', True)])]
+        beverage = next(c for c in codes if c.startswith('BEV'))
+        snack = next(c for c in codes if c.startswith('SNK'))
+        store = Catalog.prices([beverage, snack], 'S01', self.config.context)
+        platform = Catalog.prices(
+            [beverage, snack], 'MEITUAN', self.config.context)
+        self.assertEqual(platform[beverage], store[beverage])
+        self.assertEqual(Decimal(platform[snack]),
+            (Decimal(store[snack]) * Decimal('1.08')).quantize(
+                Decimal('0.01')))
+        self.assertEqual(Violation.find([]), [])
 
     def test_coupon_campaigns(self):
         "Campaigns have codes, members hold some, an order redeemed one"

@@ -3,7 +3,6 @@
 """No balance below zero: tills, the online mall and a delivery platform spend
 one member's stored value or points at the same moment, each on its own
 connection (PostgreSQL only: SQLite writes one at a time)."""
-import threading
 import unittest
 from collections import Counter
 from decimal import Decimal
@@ -17,7 +16,7 @@ from trytond.transaction import Transaction
 
 from omni_members.exceptions import InsufficientBalanceError
 from omni_retail.tests import (
-    create_store, run_committed, set_company_country)
+    at_once, create_store, run_committed, set_company_country)
 
 STORED_VALUE = Decimal('1000')
 PAYMENT = Decimal('30')
@@ -52,9 +51,6 @@ class LedgerRaceTestCase(unittest.TestCase):
         """Let callers add at once, each in its own committed transaction, a
         line of values to the member's ledger; return how many succeeded and
         how many were refused"""
-        barrier = threading.Barrier(callers)
-        results = [None] * callers
-
         def work():
             pool = Pool()
             Line = pool.get(Ledger)
@@ -66,19 +62,12 @@ class LedgerRaceTestCase(unittest.TestCase):
             return True
 
         def caller(i):
-            barrier.wait()
             try:
-                results[i], _ = run_committed(work, self.context)
+                return run_committed(work, self.context)[0]
             except Exception as e:
-                results[i] = e
-                raise
+                return e
 
-        threads = [threading.Thread(target=caller, args=(i,))
-            for i in range(callers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = at_once(caller, callers)
 
         outcomes = Counter(results)
         self.assertEqual(

@@ -2,7 +2,6 @@
 # this repository contains the full copyright notices and license terms.
 """One member per mobile, even when a till and the mall register the same
 customer at the same moment (PostgreSQL only: SQLite writes one at a time)."""
-import threading
 import unittest
 
 from proteus import Model
@@ -13,7 +12,7 @@ from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules
 
 from omni_retail.tests import (
-    create_store, run_committed, set_company_country)
+    at_once, create_store, run_committed, set_company_country)
 
 FORMATS = ['138 0013 8000', '+86 138-0013-8000', '8613800138000',
     '0086 138 0013 8000', '13800138000']
@@ -37,23 +36,14 @@ class MemberRaceTestCase(unittest.TestCase):
 
     def test_one_member(self):
         "Every caller gets the same member, made once"
-        barrier = threading.Barrier(CALLERS)
-        results = [None] * CALLERS
-
         def register(i):
             def work():
                 Member = Pool().get('omni.member')
                 return Member.register(
                     FORMATS[i % len(FORMATS)], f"Caller {i}", 'S01')
-            barrier.wait()
-            results[i], _ = run_committed(work, self.context)
+            return run_committed(work, self.context)[0]
 
-        threads = [threading.Thread(target=register, args=(i,))
-            for i in range(CALLERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = at_once(register, CALLERS)
 
         self.assertEqual(len({r['id'] for r in results}), 1, msg=results)
         self.assertEqual(sum(r['created'] for r in results), 1)

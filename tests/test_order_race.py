@@ -2,7 +2,6 @@
 # this repository contains the full copyright notices and license terms.
 """Online orders racing for a store's last units, each on its own connection
 (PostgreSQL only: SQLite writes one at a time)."""
-import threading
 import unittest
 from collections import Counter
 
@@ -14,7 +13,7 @@ from trytond.transaction import Transaction
 
 from omni_retail.exceptions import StockShortageError
 from omni_retail.tests import (
-    create_mall, create_till_chain, receive, run_committed,
+    at_once, create_mall, create_till_chain, receive, run_committed,
     set_company_country)
 
 UNITS = 5
@@ -52,25 +51,14 @@ class OrderRaceTestCase(unittest.TestCase):
 
     def race(self, payloads):
         "Place the payloads at once, each on its own connection"
-        barrier = threading.Barrier(len(payloads))
-        results = [None] * len(payloads)
-
         def buyer(i):
             def work():
                 return Pool().get('omni.order').place(payloads[i])
-            barrier.wait()
             try:
-                results[i], _ = run_committed(work, self.context)
+                return run_committed(work, self.context)[0]
             except StockShortageError:
-                results[i] = 'refused'
-
-        threads = [threading.Thread(target=buyer, args=(i,))
-            for i in range(len(payloads))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return results
+                return 'refused'
+        return at_once(buyer, len(payloads))
 
     def level(self, product='TEA'):
         with Transaction().start(DB_NAME, 1):

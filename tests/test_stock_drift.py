@@ -10,9 +10,12 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from proteus import Model
+
 from trytond.pool import Pool
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules
+from trytond.transaction import Transaction
 
 from omni_retail.exceptions import StockShortageError
 from omni_retail.tests import create_till_chain, receive, run_committed
@@ -42,6 +45,9 @@ class StockDriftTestCase(unittest.TestCase):
         config.skip_warning = True
         cash, stores, products = create_till_chain(
             ['S01', 'S02'], ['TEA', 'RICE'])
+        for product in products:
+            product.cost_price = Decimal('2')
+            product.save()
         for store in stores:
             for product in products:
                 receive(product, store, 5)
@@ -50,6 +56,11 @@ class StockDriftTestCase(unittest.TestCase):
         cls.products = [p.id for p in products]
         cls.cash = cash.id
         cls.context = {'company': cls.company, '_skip_warnings': True}
+        # Stocktakes above 5.00 of variances need a manager's approval
+        Configuration = Model.get('stock.configuration')
+        configuration = Configuration(1)
+        configuration.omni_approval_value = Decimal('5')
+        configuration.save()
 
     def apply(self, operation, store, product, quantity):
         pool = Pool()
@@ -87,7 +98,9 @@ class StockDriftTestCase(unittest.TestCase):
         Move = pool.get('stock.move')
         move = self.move(product, quantity, self.location('SUP'),
             store.warehouse.storage_location)
-        Move.do([move])
+        # Goods received without a purchase: a warning the user confirms
+        with Transaction().set_context(_skip_warnings=True):
+            Move.do([move])
 
     def till(self, store, product, quantity):
         pool = Pool()
@@ -170,18 +183,28 @@ class StockDriftTestCase(unittest.TestCase):
         Shipment.do(self.transfers('shipped'))
 
     def stocktake(self, store, product, quantity):
+        """A blind stocktake of the store: every product in stock gets its
+        line, the product is scanned by code and counted at quantity - 1
+        (0 empties it), the others are kept; the manager confirms (and so
+        approves variances above the limit)"""
         pool = Pool()
         Inventory = pool.get('stock.inventory')
-        Line = pool.get('stock.inventory.line')
+        Date = pool.get('ir.date')
+        Product = pool.get('product.product')
         inventory, = Inventory.create([{
                     'location': store.warehouse.storage_location.id,
                     'company': self.company,
+                    'empty_quantity': 'keep',
+                    'omni_blind': True,
                     }])
-        Line.create([{
-                    'inventory': inventory.id, 'product': product.id,
-                    'quantity': quantity,
-                    }])
+        Inventory.complete_lines([inventory])
+        Inventory.count_barcode(inventory, product.code, quantity - 1)
         Inventory.confirm([inventory])
+        location = inventory.location.id
+        with Transaction().set_context(stock_date_end=Date.today()):
+            counted = Product.products_by_location(
+                [location], grouping_filter=([product.id],))
+        self.assertEqual(counted.get((location, product.id), 0), quantity - 1)
 
     @settings(max_examples=30, deadline=None,
         suppress_health_check=[HealthCheck.too_slow])

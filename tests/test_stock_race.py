@@ -3,7 +3,6 @@
 """No oversell: tills, the online mall and a delivery platform race for the
 last units of one store, each on its own connection (PostgreSQL only: SQLite
 has no row locks to race for)."""
-import threading
 import unittest
 from collections import Counter
 from decimal import Decimal
@@ -15,7 +14,7 @@ from trytond.tests.tools import activate_modules
 from trytond.transaction import Transaction
 
 from omni_retail.exceptions import StockShortageError
-from omni_retail.tests import create_till_chain, receive, run_committed
+from omni_retail.tests import at_once, create_till_chain, receive, run_committed
 
 UNITS = 10
 BUYERS = 60
@@ -83,25 +82,16 @@ class StockRaceTestCase(unittest.TestCase):
     def test_no_oversell(self):
         "Exactly the units in stock are sold, whichever channel asks"
         channels = [self.order, self.order, self.till_sale]
-        barrier = threading.Barrier(BUYERS)
-        results = [None] * BUYERS
-
         context = {'company': self.company, '_skip_warnings': True}
 
         def buyer(i):
-            barrier.wait()
             try:
                 _, restarts = run_committed(channels[i % 3], context)
-                results[i] = (i % 3, 'accepted', restarts)
+                return (i % 3, 'accepted', restarts)
             except StockShortageError:
-                results[i] = (i % 3, 'refused', None)
+                return (i % 3, 'refused', None)
 
-        threads = [threading.Thread(target=buyer, args=(i,))
-            for i in range(BUYERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = at_once(buyer, BUYERS)
 
         outcomes = Counter(outcome for _, outcome, _ in results)
         self.assertEqual(outcomes, {'accepted': UNITS,

@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from sql import Cast, Literal, Null, Union
+from sql import Cast, Column, Literal, Null, Union
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Case, Coalesce, NullIf
 
@@ -19,16 +19,56 @@ GROUPS = ['channel', 'store', 'product', 'category', 'day']
 ONLINE_SOLD = ['confirmed', 'processing', 'done']
 TILL_SOLD = ['done', 'posted']
 STOCK_WINDOW = 30
+ALL_DAYS = [(None, None)]
+ONE_DAY = dt.timedelta(days=1)
 
 
-def sale_facts(date_from=None, date_to=None, category=True):
-    """Return the query of every line sold, online and at the tills: order,
-    date, channel, store, product, category (None unless asked), quantity,
-    revenue (untaxed) and cost (None when unknown)"""
+def sale_facts(periods=ALL_DAYS, category=True):
+    """Return the query of every line sold in the periods, online and at the
+    tills: order, date, company, channel, store, product, category (None
+    unless asked), quantity, revenue (untaxed) and cost (None when
+    unknown)"""
     return Union(
-        _online_facts(date_from, date_to, category),
-        _till_facts(date_from, date_to, category),
+        _online_facts(periods, category),
+        _till_facts(periods, category),
         all_=True)
+
+
+def periods(dates):
+    "Return the dates as the fewest (first, last) periods of following days"
+    result = []
+    for date in sorted(dates):
+        if result and result[-1][1] + ONE_DAY == date:
+            result[-1] = (result[-1][0], date)
+        else:
+            result.append((date, date))
+    return result
+
+
+def gaps(dates, first, last):
+    "Return the periods from first to last (None: no bound) but the dates"
+    result = []
+    start = first
+    for date in sorted(dates):
+        if start is None or start < date:
+            result.append((start, date - ONE_DAY))
+        start = date + ONE_DAY
+    if start is None or last is None or start <= last:
+        result.append((start, last))
+    return result
+
+
+def in_periods(date, periods):
+    "Return the condition of date in one of the (first, last) periods"
+    where = Literal(False)
+    for first, last in periods:
+        period = Literal(True)
+        if first:
+            period &= date >= first
+        if last:
+            period &= date <= last
+        where |= period
+    return where
 
 
 def _categories():
@@ -42,7 +82,7 @@ def _categories():
         group_by=[template_category.template])
 
 
-def _product_joins(query, line, company, category):
+def product_joins(query, line, company, category):
     """Join query to the line's cost price and, if asked, its product's
     category; return it with the category and cost columns"""
     pool = Pool()
@@ -66,21 +106,12 @@ def _product_joins(query, line, company, category):
         Cast(cost.cost_price, CostPrice.cost_price.sql_type().base), 0)
 
 
-def _amount(expression):
+def amount(expression):
     "Keep an amount decimal: quantities are floats"
     return Cast(expression, 'NUMERIC')
 
 
-def _period(date, date_from, date_to):
-    where = Literal(True)
-    if date_from:
-        where &= date >= date_from
-    if date_to:
-        where &= date <= date_to
-    return where
-
-
-def _online_facts(date_from, date_to, category):
+def _online_facts(periods, category):
     pool = Pool()
     Channel = pool.get('omni.channel')
     Line = pool.get('sale.line')
@@ -91,12 +122,13 @@ def _online_facts(date_from, date_to, category):
     query = (line
         .join(sale, condition=sale.id == line.sale)
         .join(channel, 'LEFT', condition=channel.id == sale.omni_channel))
-    query, category, cost_price = _product_joins(
+    query, category, cost_price = product_joins(
         query, line, sale.company, category)
     quantity = Coalesce(line.quantity, 0)
     return query.select(
         (sale.id * 2).as_('order'),
         sale.sale_date.as_('date'),
+        sale.company.as_('company'),
         sale.omni_channel.as_('channel'),
         Coalesce(sale.omni_store,
             Case((channel.kind == 'store', channel.id), else_=Null)
@@ -104,14 +136,14 @@ def _online_facts(date_from, date_to, category):
         line.product.as_('product'),
         category.as_('category'),
         quantity.as_('quantity'),
-        _amount(quantity * line.unit_price).as_('revenue'),
-        _amount(quantity * cost_price).as_('cost'),
+        amount(quantity * line.unit_price).as_('revenue'),
+        amount(quantity * cost_price).as_('cost'),
         where=(line.type == 'line') & (line.product != Null)
         & sale.state.in_(ONLINE_SOLD)
-        & _period(sale.sale_date, date_from, date_to))
+        & in_periods(sale.sale_date, periods))
 
 
-def _till_facts(date_from, date_to, category):
+def _till_facts(periods, category):
     pool = Pool()
     Channel = pool.get('omni.channel')
     Line = pool.get('sale.point.sale.line')
@@ -122,20 +154,31 @@ def _till_facts(date_from, date_to, category):
     query = (line
         .join(pos, condition=pos.id == line.sale)
         .join(store, 'LEFT', condition=store.sale_point == pos.point))
-    query, category, cost_price = _product_joins(
+    query, category, cost_price = product_joins(
         query, line, pos.company, category)
     return query.select(
         (pos.id * 2 + 1).as_('order'),
         pos.date.as_('date'),
+        pos.company.as_('company'),
         store.id.as_('channel'),
         store.id.as_('store'),
         line.product.as_('product'),
         category.as_('category'),
         line.quantity.as_('quantity'),
-        _amount(line.quantity * line.unit_list_price).as_('revenue'),
-        _amount(line.quantity * cost_price).as_('cost'),
+        amount(line.quantity * line.unit_list_price).as_('revenue'),
+        amount(line.quantity * cost_price).as_('cost'),
         where=pos.state.in_(TILL_SOLD)
-        & _period(pos.date, date_from, date_to))
+        & in_periods(pos.date, periods))
+
+
+def sums(quantity, revenue, cost):
+    "Return the sums of quantity, revenue, cost and margin where cost is known"
+    return [
+        Sum(quantity).as_('quantity'),
+        Sum(revenue).as_('revenue'),
+        Sum(cost).as_('cost'),
+        Sum(Case((cost != Null, revenue - cost), else_=Null)).as_('margin'),
+        ]
 
 
 class Analytics(Model):
@@ -166,35 +209,51 @@ class Analytics(Model):
                     group=', '.join(map(str, unknown)),
                     groups=', '.join(GROUPS)))
         cursor = Transaction().connection.cursor()
-        cursor.execute(*cls.sales_query(
-                sale_facts(date_from, date_to, 'category' in group_by),
-                group_by))
+        cursor.execute(*cls.sales_query(date_from, date_to, group_by))
         rows = list(cursor)
         with without_check_access():
             names = cls.names(group_by, rows)
         return [cls.sales_row(group_by, row, names) for row in rows]
 
     @classmethod
-    def sales_query(cls, facts, group_by):
-        "Return the query of the facts' figures grouped by group_by"
-        columns = {
+    def sales_query(cls, date_from, date_to, group_by):
+        """Return the query of the figures between the dates grouped by
+        group_by: of the summarized days from their summary, of the others
+        from the sales"""
+        pool = Pool()
+        Summary = pool.get('omni.analytics.summary')
+        SummaryDay = pool.get('omni.analytics.day')
+        live = gaps(SummaryDay.summarized_dates(date_from, date_to),
+            date_from, date_to)
+        figures = Union(cls.live_figures(live, group_by),
+            *Summary.figures(date_from, date_to, group_by), all_=True)
+        keys = [Column(figures, g) for g in group_by]
+        return figures.select(*keys,
+            Sum(figures.quantity), Sum(figures.revenue), Sum(figures.cost),
+            Sum(figures.margin), Sum(figures.orders),
+            group_by=keys or None, order_by=keys or None)
+
+    @classmethod
+    def live_figures(cls, periods, group_by):
+        "Return the query of the figures of the periods' sales by group_by"
+        facts = sale_facts(periods, 'category' in group_by)
+        keys = {
             'channel': facts.channel, 'store': facts.store,
             'product': facts.product, 'category': facts.category,
             'day': facts.date,
             }
-        keys = [columns[g] for g in group_by]
-        return facts.select(*keys,
-            Sum(facts.quantity), Sum(facts.revenue), Sum(facts.cost),
-            Sum(Case((facts.cost != Null, facts.revenue - facts.cost),
-                    else_=Null)),
-            Count(facts.order, distinct=True),
-            group_by=keys or None, order_by=keys or None)
+        keys = [keys[g] for g in group_by]
+        return facts.select(
+            *(k.as_(g) for k, g in zip(keys, group_by)),
+            *sums(facts.quantity, facts.revenue, facts.cost),
+            Count(facts.order, distinct=True).as_('orders'),
+            group_by=keys or None)
 
     @classmethod
     def sales_row(cls, group_by, row, names):
         keys, (quantity, revenue, cost, margin, orders) = (
             row[:len(group_by)], row[len(group_by):])
-        revenue = cls.money(revenue)
+        revenue, orders = cls.money(revenue), int(orders or 0)
         result = {g: names[g].get(k, k) for g, k in zip(group_by, keys)}
         result.update({
                 'quantity': float(quantity or 0),
@@ -278,7 +337,7 @@ class Analytics(Model):
     @classmethod
     def sold(cls, stores, since):
         "Return {(store id, product id): quantity} sold since the date"
-        facts = sale_facts(since, category=False)
+        facts = sale_facts([(since, None)], category=False)
         cursor = Transaction().connection.cursor()
         cursor.execute(*facts.select(facts.store, facts.product,
                 Sum(facts.quantity),

@@ -7,6 +7,18 @@ class OrderError(UserError):
     "An order payload that cannot be accepted"
 
 
+class UnknownProductError(OrderError):
+    "An order for a product the chain does not sell"
+
+
+class PlatformError(UserError):
+    "A delivery platform's call refused with an HTTP status"
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
 class PickupError(UserError):
     pass
 
@@ -21,3 +33,7 @@ class CouponError(UserError):
 
 class AnalyticsError(UserError):
     "An analytics request that cannot be answered"
+
+
+class AfterSalesError(UserError):
+    "An after-sales request that cannot be opened or found"

@@ -11,3 +11,5 @@ class Cron(metaclass=PoolMeta):
         super().__setup__()
         cls.method.selection.append(
             ('sale.sale|expire', "Expire Pickup Orders"))
+        cls.method.selection.append(
+            ('omni.analytics.day|summarize', "Summarize Sales by Day"))

@@ -16,7 +16,8 @@ from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from omni_retail.tools import queue_behind
 
-from .exceptions import OrderError, PickupError, PickupRateLimitError
+from .exceptions import (
+    OrderError, PickupError, PickupRateLimitError, UnknownProductError)
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +51,11 @@ class Order(Model):
             reference = payload.get('reference')
             if not reference:
                 raise OrderError(gettext('omni_o2o.msg_order_reference'))
+            placed = cls.placed(channel, reference)
+            if placed:
+                return cls.describe(placed)
+            # Retries queued here find the order when they come back
             queue_behind(f'omni.order,{channel.id},{reference}')
-            sales = Sale.search([
-                    ('omni_channel', '=', channel.id),
-                    ('omni_reference', '=', str(reference)),
-                    ], limit=1)
-            if sales:
-                return cls.describe(sales[0])
             sale = cls.new_sale(channel, payload)
             try:
                 sale.save()
@@ -70,6 +69,17 @@ class Order(Model):
             Sale.set_o2o_state([sale], 'reserved')
             cls.alert_store(sale)
             return cls.describe(sale)
+
+    @classmethod
+    def placed(cls, channel, reference):
+        "Return the order of the channel's reference if placed"
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        sales = Sale.search([
+                ('omni_channel', '=', channel.id),
+                ('omni_reference', '=', str(reference)),
+                ], limit=1)
+        return sales[0] if sales else None
 
     @classmethod
     def channel(cls, code, kinds):
@@ -94,6 +104,7 @@ class Order(Model):
             raise OrderError(gettext('omni_o2o.msg_order_fulfilment',
                     fulfilment=fulfilment))
         products = cls.payload_lines(payload.get('lines'))
+        channel.check_listed([p for p, _ in products])
         member = Party(Member.register(payload.get('member_phone'),
                 payload.get('member_name'), channel.code)['id'])
         address = payload.get('address') or {}
@@ -141,7 +152,7 @@ class Order(Model):
                     ('salable', '=', True),
                     ], limit=1)
             if not products:
-                raise OrderError(gettext(
+                raise UnknownProductError(gettext(
                         'omni_o2o.msg_order_product', product=code))
             result.append((products[0], quantity))
         return result
@@ -163,7 +174,24 @@ class Order(Model):
                 raise OrderError(gettext('omni_o2o.msg_order_pickup_store',
                         store=payload.get('store')))
             return stores[0]
+        if payload.get('store'):
+            return cls.delivering_store(payload['store'])
         return cls.nearest_store(payload.get('address') or {}, products)
+
+    @classmethod
+    def delivering_store(cls, code):
+        "Return the store of code that delivers"
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        stores = Channel.search([
+                ('code', '=', code),
+                ('kind', '=', 'store'),
+                ('delivery', '=', True),
+                ], limit=1)
+        if not stores:
+            raise OrderError(gettext('omni_o2o.msg_order_delivery_store',
+                    store=code))
+        return stores[0]
 
     @classmethod
     def nearest_store(cls, address, products):

@@ -7,7 +7,7 @@ from sql import Null
 from sql.operators import Equal
 
 from trytond.i18n import gettext
-from trytond.model import Exclude, ModelSQL, ModelView, Unique, fields
+from trytond.model import Exclude, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -25,6 +25,8 @@ O2O_STATES = [
     ('reserved', "Reserved"),
     ('ready', "Ready for Pickup"),
     ('picked_up', "Picked Up"),
+    ('dispatched', "Out for Delivery"),
+    ('delivered', "Delivered"),
     ('expired', "Expired"),
     ('cancelled', "Cancelled"),
     ]
@@ -51,6 +53,7 @@ class Sale(metaclass=PoolMeta):
         'omni.channel', "Store", readonly=True, ondelete='RESTRICT',
         help="The store that fulfils the order.")
     o2o_state = fields.Selection(O2O_STATES, "Order State", readonly=True)
+    o2o_state_string = o2o_state.translated('o2o_state')
     pickup_code = fields.Char(
         "Pickup Code", readonly=True, strip=False,
         help="Given to the customer when the order is ready; "
@@ -104,10 +107,32 @@ class Sale(metaclass=PoolMeta):
             return Channel(channel).warehouse.id
         return super().default_warehouse()
 
-    @fields.depends('omni_channel', 'warehouse')
+    @fields.depends('omni_channel', 'warehouse', 'price_list')
     def on_change_omni_channel(self):
         if self.omni_channel and self.omni_channel.warehouse:
             self.warehouse = self.omni_channel.warehouse
+        self.use_channel_prices()
+
+    @fields.depends('omni_channel', 'price_list')
+    def on_change_party(self):
+        super().on_change_party()
+        self.use_channel_prices()
+
+    @fields.depends('omni_channel', 'price_list')
+    def use_channel_prices(self):
+        "Sell at the channel's prices, whoever the customer"
+        if self.omni_channel and self.omni_channel.price_list:
+            self.price_list = self.omni_channel.price_list
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('quotation')
+    def quote(cls, sales):
+        for sale in sales:
+            if sale.omni_channel:
+                sale.omni_channel.check_listed([l.product for l in sale.lines
+                        if l.product and l.product.type == 'goods'])
+        super().quote(sales)
 
     @classmethod
     def copy(cls, sales, default=None):
@@ -207,6 +232,26 @@ class Sale(metaclass=PoolMeta):
                 invoice.amount_to_pay, payment_method, today,
                 description=invoice.origins)
             MoveLine.reconcile(list(invoice.lines_to_pay) + lines)
+
+    @classmethod
+    def dispatch(cls, sales):
+        "Hand the open orders' goods over to the delivery rider"
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.out')
+        sales = [s for s in sales if s.o2o_state in OPEN_STATES]
+        shipments = [sh for s in sales for sh in s.open_shipments]
+        with without_check_access():
+            Shipment.assign_try(shipments)
+            Shipment.pick([sh for sh in shipments if sh.state == 'assigned'])
+            Shipment.pack([sh for sh in shipments if sh.state == 'picked'])
+            Shipment.do([sh for sh in shipments if sh.state == 'packed'])
+        for sale in sales:
+            if sale.open_shipments:
+                raise PickupError(gettext('omni_o2o.msg_dispatch_not_packed',
+                        sale=sale.rec_name))
+            sale.pickup_code = None
+        cls.set_o2o_state(sales, 'dispatched')
+        cls.__queue__.process(sales)
 
     @classmethod
     @ModelView.button

@@ -10,17 +10,20 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Bool, Eval
+from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import StockAlertError
+from .product import ProductOrCategoryMixin
+from .tools import check_manager
 
 KINDS = [
     ('below_minimum', "Below Minimum"),
     ('above_maximum', "Above Maximum"),
     ('slow_mover', "Slow Mover"),
+    ('near_expiry', "Near Expiry"),
     ]
 OPEN = ['open', 'acknowledged']
 
@@ -40,31 +43,35 @@ class Channel(metaclass=PoolMeta):
         help="Goods on hand that sold nothing for these days are slow "
         "movers.")
 
+    near_expiry_days = fields.Integer(
+        "Near Expiry Days",
+        domain=['OR',
+            ('near_expiry_days', '=', None),
+            ('near_expiry_days', '>=', 0),
+            ],
+        states={
+            'invisible': Eval('kind') != 'store',
+            },
+        help="Goods in lots expiring within these days are near expiry.")
+
     @classmethod
     def default_slow_mover_days(cls):
         return 30
 
+    @classmethod
+    def default_near_expiry_days(cls):
+        return 7
 
-class Threshold(ModelSQL, ModelView):
+
+class Threshold(ProductOrCategoryMixin, ModelSQL, ModelView):
     "Stock Threshold"
     __name__ = 'omni.stock.threshold'
+    _product_or_category_error = (
+        StockAlertError, 'omni_retail.msg_threshold_product_or_category')
 
     store = fields.Many2One(
         'omni.channel', "Store", domain=[('kind', '=', 'store')],
         ondelete='CASCADE', help="Empty for every store.")
-    product = fields.Many2One(
-        'product.product', "Product", ondelete='CASCADE',
-        states={
-            'required': ~Eval('category'),
-            'readonly': Bool(Eval('category')),
-            })
-    category = fields.Many2One(
-        'product.category', "Category", ondelete='CASCADE',
-        states={
-            'required': ~Eval('product'),
-            'readonly': Bool(Eval('product')),
-            },
-        help="The default of the category's products.")
     minimum = fields.Float(
         "Minimum", domain=['OR',
             ('minimum', '=', None),
@@ -76,12 +83,9 @@ class Threshold(ModelSQL, ModelView):
             ('maximum', '>=', Eval('minimum', 0)),
             ])
     @classmethod
-    def validate(cls, thresholds):
-        super().validate(thresholds)
-        for threshold in thresholds:
-            if bool(threshold.product) == bool(threshold.category):
-                raise StockAlertError(gettext(
-                        'omni_retail.msg_threshold_product_or_category'))
+    def __setup__(cls):
+        super().__setup__()
+        cls.category.help = "The default of the category's products."
 
     @classmethod
     def for_levels(cls, levels, stores):
@@ -176,6 +180,12 @@ class Alert(Workflow, ModelSQL, ModelView):
         """Open the alerts the stock levels call for, resolve those they no
         longer do, notify each store of its new ones and propose the
         transfers between stores they call for"""
+        check_manager()
+        with without_check_access():
+            return cls._compute()
+
+    @classmethod
+    def _compute(cls):
         pool = Pool()
         Channel = pool.get('omni.channel')
         Level = pool.get('omni.stock.level')
@@ -196,6 +206,10 @@ class Alert(Workflow, ModelSQL, ModelView):
                     last_sales.get((level.warehouse.id, level.product.id))):
                 wanted[(store.id, level.product.id, kind)] = (
                     level.on_hand, threshold)
+        for (warehouse, product), quantity in cls.near_expiry(stores).items():
+            store = stores[warehouse]
+            wanted[(store.id, product, 'near_expiry')] = (
+                quantity, store.near_expiry_days)
         current = {(a.store.id, a.product.id, a.kind): a
             for a in cls.search([('state', 'in', OPEN)])}
         cls.resolve([a for k, a in current.items() if k not in wanted])
@@ -219,6 +233,36 @@ class Alert(Workflow, ModelSQL, ModelView):
             since = last_sale or level.create_date
             if since and since < dt.datetime.now() - dt.timedelta(days=days):
                 yield 'slow_mover', days
+
+    @classmethod
+    def near_expiry(cls, stores):
+        """Return {(warehouse id, product id): quantity} of the goods on hand
+        in lots that expire within each store's near expiry days"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Lot = pool.get('stock.lot')
+        Product = pool.get('product.product')
+        today = Date.today()
+        result = defaultdict(float)
+        days = {w: s.near_expiry_days for w, s in stores.items()
+            if s.near_expiry_days is not None}
+        if not days:
+            return result
+        lots = {l.id: l.expiration_date for l in Lot.search([
+                    ('expiration_date', '<=',
+                        today + dt.timedelta(days=max(days.values()))),
+                    ])}
+        if not lots:
+            return result
+        with Transaction().set_context(stock_date_end=today):
+            quantities = Product.products_by_location(
+                list(days), with_childs=True, grouping=('product', 'lot'),
+                grouping_filter=(None, list(lots)))
+        for (warehouse, product, lot), quantity in quantities.items():
+            if (quantity > 0 and lots[lot]
+                    <= today + dt.timedelta(days=days[warehouse])):
+                result[(warehouse, product)] += quantity
+        return result
 
     @classmethod
     def last_sales(cls, stores):
@@ -404,8 +448,10 @@ class TransferSuggestion(Workflow, ModelSQL, ModelView):
                 continue
             if kind == 'above_maximum':
                 offer = [quantity - maximum, store, kind]
-            else:
+            elif kind == 'slow_mover':
                 offer = [quantity - (minimum or 0), store, kind]
+            else:
+                continue
             # A store offers its goods once, for its largest reason
             spare[product][store] = max(
                 spare[product].get(store, offer), offer)

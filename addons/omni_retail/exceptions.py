@@ -22,3 +22,19 @@ class POSSaleReopenError(UserError):
 
 class StockAlertError(UserError):
     "A stock threshold or alert request that cannot be accepted"
+
+
+class PriceError(UserError):
+    "A price or listing request that cannot be answered"
+
+
+class PricePolicyError(ValidationError):
+    "A price that breaks a same-price policy"
+
+
+class StocktakeError(UserError):
+    "A count, an approval or a confirmation a stocktake cannot accept"
+
+
+class TransferError(ValidationError):
+    "A transfer that moves nothing anywhere"

@@ -38,4 +38,8 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.extend([
                 ('omni.stock.level|reconcile_cron', "Reconcile Stock Levels"),
                 ('omni.stock.alert|compute', "Compute Stock Alerts"),
+                ('omni.price.violation|refresh',
+                    "List Same Price Violations"),
+                ('omni.stock.replenishment|replenish',
+                    "Replenish Stores from Sales Velocity"),
                 ])

@@ -1,8 +1,9 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.i18n import gettext
-from trytond.model import ModelView, Workflow
+from trytond.model import ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
+from trytond.transaction import without_check_access
 
 from .exceptions import POSSaleReopenError
 
@@ -53,6 +54,39 @@ class POSSale(metaclass=PoolMeta):
 
 class POSSaleLine(metaclass=PoolMeta):
     __name__ = 'sale.point.sale.line'
+
+    @fields.depends('product', 'quantity', 'sale', '_parent_sale.point',
+        methods=['on_change_with_unit_price', 'on_change_with_amount'])
+    def on_change_product(self):
+        "Sell at the store's channel price"
+        super().on_change_product()
+        store = self.omni_store()
+        if self.product and store and store.price_list:
+            quantity = abs(self.quantity or 1)
+            self.unit_gross_price = store.gross_price(self.product, quantity)
+            self.unit_list_price = store.unit_price(self.product, quantity)
+            self.unit_price = self.on_change_with_unit_price()
+            self.amount = self.on_change_with_amount()
+
+    @fields.depends('sale', '_parent_sale.point')
+    def omni_store(self):
+        "Return the store of the line's till"
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        if self.sale and self.sale.point:
+            with without_check_access():
+                stores = Channel.search(
+                    [('sale_point', '=', self.sale.point.id)])
+            if stores:
+                return stores[0]
+
+    @classmethod
+    def validate(cls, lines):
+        super().validate(lines)
+        for line in lines:
+            store = line.omni_store()
+            if store and line.product and line.product.type == 'goods':
+                store.check_listed([line.product])
 
     def get_stock_move(self):
         # Lines of omni stores moved their goods when the sale was done

@@ -15,7 +15,7 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .exceptions import StockShortageError, UnknownCodeError
+from .exceptions import StockShortageError, TransferError, UnknownCodeError
 
 logger = logging.getLogger(__name__)
 
@@ -162,25 +162,34 @@ class Level(ModelSQL, ModelView):
     def check_available(cls, needs):
         """Lock the levels of needs {(product, warehouse): quantity} and
         raise StockShortageError if one is short"""
-        pool = Pool()
-        Product = pool.get('product.product')
-        Location = pool.get('stock.location')
         if not needs:
             return
         # Stock integrity, not a read by the user: whoever sells sees all
         with without_check_access():
             levels = cls.get({p for p, _ in needs}, {w for _, w in needs})
+        # Refused before the lock, as the transaction restarts with the
+        # levels locked first: what is short already does not queue
+        cls.refuse_short(needs, levels)
         cls.lock([levels[k] for k in sorted(needs) if k in levels])
+
+    @classmethod
+    def refuse_short(cls, needs, levels):
+        "Raise StockShortageError if a level of levels is short of needs"
+        pool = Pool()
+        Product = pool.get('product.product')
+        Location = pool.get('stock.location')
         for (product, warehouse), quantity in sorted(needs.items()):
             level = levels.get((product, warehouse))
             available = level.available if level else 0
             if available < quantity:
-                raise StockShortageError(gettext(
+                error = StockShortageError(gettext(
                         'omni_retail.msg_stock_short',
                         product=Product(product).rec_name,
                         warehouse=Location(warehouse).rec_name,
                         available=available,
                         quantity=quantity))
+                error.product, error.available = Product(product), available
+                raise error
 
     @classmethod
     def computed_quantities(cls, warehouses):
@@ -331,6 +340,22 @@ class Move(metaclass=PoolMeta):
             if source and source != warehouse_of[move.to_location.id]:
                 needs[(move.product.id, source)] += move.internal_quantity
         return dict(needs)
+
+
+class ShipmentInternal(metaclass=PoolMeta):
+    __name__ = 'stock.shipment.internal'
+
+    @classmethod
+    def validate_fields(cls, shipments, field_names):
+        super().validate_fields(shipments, field_names)
+        if field_names and not (
+                field_names & {'from_location', 'to_location'}):
+            return
+        for shipment in shipments:
+            if shipment.from_location == shipment.to_location:
+                raise TransferError(gettext(
+                        'omni_retail.msg_transfer_same_location',
+                        location=shipment.from_location.rec_name))
 
 
 def _plus(a, b):

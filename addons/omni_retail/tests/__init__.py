@@ -1,12 +1,13 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from .tools import (
-    TranslationTestMixin, create_goods, create_mall, create_store,
+    TranslationTestMixin, at_once, create_goods, create_mall, create_store,
     create_till_chain,
     receive, run_committed, set_company_country,
-    run_scenario, scenarios)
+    run_scenario, scenarios, warnings_confirmed)
 
 __all__ = [
-    'TranslationTestMixin', 'create_goods', 'create_mall', 'create_store',
+    'TranslationTestMixin', 'at_once', 'create_goods', 'create_mall', 'create_store',
     'create_till_chain', 'receive',
-    'run_committed', 'run_scenario', 'scenarios', 'set_company_country']
+    'run_committed', 'run_scenario', 'scenarios', 'set_company_country',
+    'warnings_confirmed']

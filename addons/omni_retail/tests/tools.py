@@ -4,13 +4,16 @@ import importlib
 import io
 import os
 import random
+import threading
 import time
 import unittest
+from contextlib import contextmanager
 from decimal import Decimal
 
 import polib
 
 from proteus import Model
+from proteus.config import get_config
 from trytond import backend
 from trytond.modules.account.tests.tools import create_chart, get_accounts
 from trytond.modules.company.tests.tools import create_company, get_company
@@ -135,18 +138,50 @@ def create_goods(code, accounts, gross_price=Decimal('5'), config=None):
     return product
 
 
-def receive(product, store, quantity, config=None):
-    "Receive quantity of product from the supplier into the store"
+@contextmanager
+def warnings_confirmed(config=None):
+    "Confirm every warning raised within, as a user clicking yes"
+    config = config or get_config()
+    previous, config.skip_warning = config.skip_warning, True
+    try:
+        yield
+    finally:
+        config.skip_warning = previous
+
+
+def receive(product, store, quantity, lot=None, config=None):
+    """Receive quantity of product from the supplier into the store (or a
+    warehouse) without a purchase: a warning the user confirms"""
     Location = Model.get('stock.location', config=config)
     Move = Model.get('stock.move', config=config)
+    warehouse = getattr(store, 'warehouse', None) or store
     supplier, = Location.find([('code', '=', 'SUP')])
     move = Move(product=product, quantity=quantity, unit=product.default_uom,
-        from_location=supplier, to_location=store.warehouse.storage_location,
+        from_location=supplier, to_location=warehouse.storage_location,
         unit_price=product.cost_price or Decimal('1'),
-        currency=store.company.currency)
+        currency=get_company(config=config).currency, lot=lot)
     move.save()
-    move.click('do')
+    with warnings_confirmed(config):
+        move.click('do')
     return move
+
+
+def at_once(call, count):
+    """Return [call(i) for i in range(count)], the calls made at the same
+    moment, each on its own thread"""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        barrier.wait()
+        results[i] = call(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def run_committed(work, context=None, user=1, attempts=500):

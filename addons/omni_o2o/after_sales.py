@@ -1,0 +1,105 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.i18n import gettext
+from trytond.model import Model, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.rpc import RPC
+from trytond.transaction import without_check_access
+
+from .exceptions import AfterSalesError
+
+KINDS = [
+    ('exchange', "Exchange"),
+    ('repair', "Repair"),
+    ('complaint', "Complaint"),
+    ]
+
+
+class ComplaintType(metaclass=PoolMeta):
+    __name__ = 'sale.complaint.type'
+
+    omni_kind = fields.Selection(
+        [(None, "")] + KINDS, "After-Sales Kind",
+        help="The after-sales requests of members open complaints of this "
+        "type.")
+
+
+class AfterSales(Model):
+    "After-sales requests (售后) of members, on Tryton's sale complaints"
+    __name__ = 'omni.after_sales'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'request': RPC(readonly=False),
+                'status': RPC(readonly=True),
+                })
+
+    @classmethod
+    def request(cls, order_number, member_phone, kind, description):
+        """Open an after-sales request of kind (exchange, repair or
+        complaint) on the member's order; return it"""
+        pool = Pool()
+        Complaint = pool.get('sale.complaint')
+        Date = pool.get('ir.date')
+        ModelAccess = pool.get('ir.model.access')
+        ModelAccess.check('sale.complaint', 'create')
+        with without_check_access():
+            sale = cls.members_order(order_number, member_phone)
+            complaint = Complaint(customer=sale.party, company=sale.company,
+                type=cls.complaint_type(kind), origin=sale,
+                reference=sale.number, date=Date.today(),
+                description=description)
+            complaint.save()
+            Complaint.wait([complaint])
+            return cls.describe(complaint)
+
+    @classmethod
+    def status(cls, request_number):
+        "Return the after-sales request of number, as a customer is told"
+        pool = Pool()
+        Complaint = pool.get('sale.complaint')
+        complaints = Complaint.search(
+            [('number', '=', request_number)], limit=1)
+        if not complaints:
+            raise AfterSalesError(gettext(
+                    'omni_o2o.msg_after_sales_unknown',
+                    number=request_number))
+        return cls.describe(complaints[0])
+
+    @classmethod
+    def members_order(cls, number, member_phone):
+        "Return the order of number if it is the member's of member_phone"
+        pool = Pool()
+        Member = pool.get('omni.member')
+        Sale = pool.get('sale.sale')
+        sales = Sale.search([('number', '=', number)], limit=1)
+        member = Member.lookup(member_phone) if member_phone else None
+        if not sales or not member or sales[0].party.id != member['id']:
+            raise AfterSalesError(gettext(
+                    'omni_o2o.msg_after_sales_order',
+                    order=number, phone=member_phone))
+        return sales[0]
+
+    @classmethod
+    def complaint_type(cls, kind):
+        pool = Pool()
+        Type = pool.get('sale.complaint.type')
+        types = Type.search([('omni_kind', '=', kind)], limit=1)
+        if not types:
+            raise AfterSalesError(gettext(
+                    'omni_o2o.msg_after_sales_kind', kind=kind,
+                    kinds=', '.join(k for k, _ in KINDS)))
+        return types[0]
+
+    @classmethod
+    def describe(cls, complaint):
+        return {
+            'number': complaint.number,
+            'order': complaint.reference,
+            'kind': complaint.type.omni_kind,
+            'state': complaint.state,
+            'state_label': gettext(
+                f'omni_o2o.msg_after_sales_state_{complaint.state}'),
+            }

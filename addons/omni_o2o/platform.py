@@ -1,0 +1,305 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import hashlib
+import hmac
+import json
+import time
+from collections import defaultdict
+from http import HTTPStatus
+
+from trytond.i18n import gettext
+from trytond.model import Model, ModelSQL, Unique, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
+
+from omni_retail.exceptions import PriceError, StockShortageError
+
+from .exceptions import PlatformError, UnknownProductError
+
+SIGNATURE_HEADER = 'X-Omni-Signature'
+TIMESTAMP_HEADER = 'X-Omni-Timestamp'
+CLOCK_SKEW = 5 * 60
+SECRET_SHOWN = '********'
+ADAPTERS = [
+    ('generic', "Generic"),
+    ]
+
+
+class Channel(metaclass=PoolMeta):
+    __name__ = 'omni.channel'
+
+    platform_secret = fields.Function(fields.Char(
+            "Webhook Secret", strip=False,
+            states={
+                'invisible': Eval('kind') != 'platform',
+                },
+            help="Shared with the platform, which signs each call with it "
+            "(HMAC-SHA256 of the body). Never shown once set."),
+        'get_platform_secret', setter='set_platform_secret')
+    platform_adapter = fields.Selection(
+        ADAPTERS, "Adapter",
+        states={
+            'invisible': Eval('kind') != 'platform',
+            'required': Eval('kind') == 'platform',
+            },
+        help="How the platform's messages read.")
+
+    @classmethod
+    def default_platform_adapter(cls):
+        return 'generic'
+
+    @classmethod
+    def get_platform_secret(cls, channels, name):
+        pool = Pool()
+        Secret = pool.get('omni.platform.secret')
+        with without_check_access():
+            kept = {s.channel.id for s in Secret.search(
+                    [('channel', 'in', [c.id for c in channels])])}
+        return {c.id: SECRET_SHOWN if c.id in kept else None
+            for c in channels}
+
+    @classmethod
+    def set_platform_secret(cls, channels, name, value):
+        pool = Pool()
+        Secret = pool.get('omni.platform.secret')
+        with without_check_access():
+            Secret.delete(Secret.search(
+                    [('channel', 'in', [c.id for c in channels])]))
+            if value:
+                Secret.save([Secret(channel=c, secret=value)
+                        for c in channels])
+
+    @property
+    def webhook_secret(self):
+        "The secret the platform signs with, None if none is set"
+        pool = Pool()
+        Secret = pool.get('omni.platform.secret')
+        with without_check_access():
+            secrets = Secret.search([('channel', '=', self.id)], limit=1)
+        return secrets[0].secret if secrets else None
+
+    @property
+    def serving_store(self):
+        "The store whose stock the platform sells"
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        stores = Channel.search([
+                ('kind', '=', 'store'),
+                ('warehouse', '=', self.warehouse.id),
+                ], limit=1)
+        return stores[0] if stores else None
+
+
+class PlatformSecret(ModelSQL):
+    "Webhook secret of a platform channel, read by the server alone"
+    __name__ = 'omni.platform.secret'
+
+    channel = fields.Many2One(
+        'omni.channel', "Channel", required=True, ondelete='CASCADE')
+    secret = fields.Char("Secret", required=True, strip=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('channel_unique', Unique(t, t.channel),
+                'omni_o2o.msg_platform_secret_unique'),
+            ]
+
+
+class Platform(Model):
+    """Delivery platforms' webhooks
+
+    Each call is signed by the platform; an order is placed once whatever
+    the number of deliveries; a refusal writes nothing"""
+    __name__ = 'omni.platform'
+
+    @classmethod
+    def receive_order(cls, code, body, headers):
+        "Place the order of body; return its description"
+        pool = Pool()
+        Order = pool.get('omni.order')
+        channel = cls.verified_channel(code, body, headers)
+        data = cls.loads(body)
+        payload = getattr(cls, f'{channel.platform_adapter}_order')(
+            channel, data)
+        with Transaction().set_context(company=channel.company.id):
+            try:
+                with without_check_access():
+                    placed = Order.placed(channel, payload['reference'])
+                    if placed:
+                        return Order.describe(placed)
+                    cls.refuse_short(channel, payload)
+                return Order.place(payload)
+            except StockShortageError as error:
+                raise PlatformError(HTTPStatus.CONFLICT, error.message) from (
+                    error)
+            except (UnknownProductError, PriceError) as error:
+                raise PlatformError(
+                    HTTPStatus.UNPROCESSABLE_ENTITY, error.message) from error
+
+    @classmethod
+    def refuse_short(cls, channel, payload):
+        "Refuse at once an order its store is already short of"
+        pool = Pool()
+        Level = pool.get('omni.stock.level')
+        Order = pool.get('omni.order')
+        needs = defaultdict(float)
+        for product, quantity in Order.payload_lines(payload['lines']):
+            needs[(product.id, channel.warehouse.id)] += quantity
+        Level.refuse_short(needs, Level.get(
+                {p for p, _ in needs}, {channel.warehouse.id}))
+
+    @classmethod
+    def receive_status(cls, code, body, headers):
+        "Follow the platform's news of an order; return its description"
+        pool = Pool()
+        Order = pool.get('omni.order')
+        channel = cls.verified_channel(code, body, headers)
+        reference, status = getattr(
+            cls, f'{channel.platform_adapter}_status')(
+            channel, cls.loads(body))
+        with without_check_access():
+            sale = Order.placed(channel, reference)
+            if not sale:
+                raise PlatformError(HTTPStatus.NOT_FOUND, gettext(
+                        'omni_o2o.msg_platform_order_unknown',
+                        order=reference))
+            with Transaction().set_context(company=channel.company.id):
+                cls.follow(sale, status)
+            return Order.describe(sale)
+
+    @classmethod
+    def follow(cls, sale, status):
+        "Move the order to the platform's status, once"
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        done = {
+            'cancelled': {'cancelled'},
+            'rider_picked_up': {'dispatched', 'delivered'},
+            'delivered': {'delivered'},
+            }[status]
+        if sale.o2o_state in done:
+            return
+        if status == 'cancelled' and sale.o2o_state in {'reserved', 'ready'}:
+            Sale.o2o_cancel([sale])
+        elif status in {'rider_picked_up', 'delivered'} and (
+                sale.o2o_state in {'reserved', 'ready', 'dispatched'}):
+            Sale.dispatch([sale])
+            if status == 'delivered':
+                Sale.set_o2o_state([sale], 'delivered')
+        else:
+            raise PlatformError(HTTPStatus.CONFLICT, gettext(
+                    'omni_o2o.msg_platform_status_conflict',
+                    order=sale.omni_reference, status=status,
+                    state=sale.o2o_state_string))
+
+    @classmethod
+    def availability(cls, code, query, headers):
+        """Return what the platform's store has available of the products
+        the platform lists: {"store": code, "products": {code: quantity}}"""
+        pool = Pool()
+        Level = pool.get('omni.stock.level')
+        Product = pool.get('product.product')
+        channel = cls.verified_channel(code, query, headers)
+        store = channel.serving_store
+        with without_check_access():
+            products = [p for p in Product.search([
+                        ('salable', '=', True),
+                        ('type', '=', 'goods'),
+                        ])
+                if channel.is_listed(p)]
+            levels = Level.get({p.id for p in products},
+                {channel.warehouse.id})
+        available = {p: l.available for (p, _), l in levels.items()}
+        return {
+            'store': store.code if store else None,
+            'products': {p.code: max(available.get(p.id, 0), 0)
+                for p in products},
+            }
+
+    @classmethod
+    def verified_channel(cls, code, body, headers):
+        """Return the platform channel of code if the call bears its
+        signature of body and a fresh timestamp"""
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        with without_check_access():
+            channels = Channel.search([
+                    ('code', '=', code),
+                    ('kind', '=', 'platform'),
+                    ], limit=1)
+        secret = channels[0].webhook_secret if channels else None
+        if not secret:
+            raise PlatformError(HTTPStatus.NOT_FOUND, gettext(
+                    'omni_o2o.msg_platform_unknown', channel=code))
+        channel, = channels
+        try:
+            timestamp = int(headers.get(TIMESTAMP_HEADER, ''))
+        except ValueError:
+            timestamp = None
+        if timestamp is None or abs(time.time() - timestamp) > CLOCK_SKEW:
+            raise PlatformError(HTTPStatus.UNAUTHORIZED, gettext(
+                    'omni_o2o.msg_platform_timestamp'))
+        if not hmac.compare_digest(
+                headers.get(SIGNATURE_HEADER, '').encode('utf-8'),
+                sign(secret, body).encode('utf-8')):
+            raise PlatformError(HTTPStatus.UNAUTHORIZED, gettext(
+                    'omni_o2o.msg_platform_signature'))
+        return channel
+
+    @classmethod
+    def loads(cls, body):
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        if not isinstance(data, dict):
+            raise PlatformError(HTTPStatus.BAD_REQUEST, gettext(
+                    'omni_o2o.msg_platform_body'))
+        return data
+
+    @classmethod
+    def generic_order(cls, channel, data):
+        """Return the order payload of a generic platform order:
+        {"order_id", "customer": {"phone", "name"}, "address": {...},
+        "lines": [{"sku", "quantity"}], "note"}"""
+        store = channel.serving_store
+        lines = data.get('lines')
+        customer = data.get('customer')
+        if (not data.get('order_id') or not isinstance(lines, list)
+                or not all(isinstance(l, dict) for l in lines)
+                or not isinstance(customer, dict)):
+            raise PlatformError(HTTPStatus.BAD_REQUEST, gettext(
+                    'omni_o2o.msg_platform_order_fields'))
+        return {
+            'channel': channel.code,
+            'reference': str(data['order_id']),
+            'fulfilment': 'store_delivery',
+            'store': store.code if store else None,
+            'member_phone': customer.get('phone'),
+            'member_name': customer.get('name'),
+            'address': data.get('address') or {},
+            'lines': [{'product': l.get('sku'), 'quantity': l.get('quantity')}
+                for l in lines],
+            }
+
+    @classmethod
+    def generic_status(cls, channel, data):
+        "Return (order reference, status) of a generic status message"
+        status = data.get('status')
+        if not data.get('order_id') or status not in {
+                'cancelled', 'rider_picked_up', 'delivered'}:
+            raise PlatformError(HTTPStatus.BAD_REQUEST, gettext(
+                    'omni_o2o.msg_platform_status_fields'))
+        return str(data['order_id']), status
+
+
+def sign(secret, body):
+    "Return the signature header value of body with secret"
+    if isinstance(body, str):
+        body = body.encode()
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f'sha256={digest}'

@@ -1,0 +1,126 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""What a store cashier and an area manager may see and do, each through
+the server's RPC as that user."""
+import unittest
+
+from proteus import Model
+from trytond.model.exceptions import AccessError
+from trytond.tests.test_tryton import drop_db
+from trytond.tests.tools import activate_modules, set_user
+
+from omni_retail.tests import (
+    create_mall, create_till_chain, receive, set_company_country)
+
+
+class RolesTestCase(unittest.TestCase):
+    "A cashier of S01 sees S01 alone; the manager sees the chain"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        cls.config = activate_modules('omni_o2o')
+        cls.addClassCleanup(drop_db)
+        cash, (s01, s02), (tea,) = create_till_chain(['S01', 'S02'], ['TEA'])
+        company = set_company_country()
+        create_mall()
+        Channel = Model.get('omni.channel')
+        Group = Model.get('res.group')
+        User = Model.get('res.user')
+        platform = Channel(code='MEITUAN', name="Meituan", kind='platform',
+            warehouse=s01.warehouse, platform_secret='s3cret')
+        platform.save()
+        for store in [s01, s02]:
+            receive(tea, store, 10)
+            cls.till_sale(store, tea, cash)
+        Threshold = Model.get('omni.stock.threshold')
+        Threshold(product=tea, minimum=20).save()
+        Model.get('omni.stock.alert').compute(cls.config.context)
+        staff, = Group.find([('name', '=', "Omni Retail Store Staff")])
+        managers, = Group.find([('name', '=', "Omni Retail Manager")])
+        pos, = Group.find([('name', '=', "POS")])
+        Company = Model.get('company.company')
+        cls.cashier = User(login='cashier', name="Cashier", omni_store=s01)
+        cls.cashier.groups.append(Group(staff.id))
+        cls.manager = User(login='area', name="Area Manager")
+        cls.manager.groups.append(Group(managers.id))
+        for user in [cls.cashier, cls.manager]:
+            user.groups.append(Group(pos.id))
+            user.companies.append(Company(company.id))
+            user.company = Company(company.id)
+            user.save()
+        cls.store_of = {s.id: s.code for s in [s01, s02]}
+        cls.store_of_warehouse = {s.warehouse.id: s.code for s in [s01, s02]}
+
+    @staticmethod
+    def till_sale(store, product, cash):
+        Sale = Model.get('sale.point.sale')
+        sale = Sale(point=store.sale_point)
+        line = sale.lines.new()
+        line.product = product
+        line.quantity = 1
+        sale.save()
+        pay = sale.click('pay')
+        pay.form.method = cash
+        pay.execute('pay')
+
+    def tearDown(self):
+        set_user(1, self.config)
+
+    def seen(self, model, field, codes):
+        "Return the codes of the field's value of the records of model"
+        Record = Model.get(model)
+        return {codes[getattr(r, field).id] for r in Record.find([])}
+
+    def test_cashier_sees_their_store(self):
+        "Stock, alerts and till sales of S01 only"
+        set_user(self.cashier, self.config)
+        self.assertEqual(self.seen('omni.stock.alert', 'store', self.store_of), {'S01'})
+        self.assertEqual(self.seen('omni.stock.level', 'warehouse',
+                self.store_of_warehouse), {'S01'})
+        Sale = Model.get('sale.point.sale')
+        Channel = Model.get('omni.channel')
+        s01, = Channel.find([('code', '=', 'S01')])
+        sales = Sale.find([])
+        self.assertTrue(sales)
+        self.assertTrue(all(s.point == s01.sale_point for s in sales))
+
+    def test_manager_sees_the_chain(self):
+        "Stock, alerts and till sales of every store"
+        set_user(self.manager, self.config)
+        self.assertEqual(self.seen('omni.stock.alert', 'store',
+                self.store_of), {'S01', 'S02'})
+        self.assertEqual(self.seen('omni.stock.level', 'warehouse',
+                self.store_of_warehouse), {'S01', 'S02'})
+        Sale = Model.get('sale.point.sale')
+        self.assertEqual(len(Sale.find([])), 2)
+
+    def test_cashier_cannot_run_the_chain(self):
+        "No channel changes, replenishment, price checks or policies"
+        set_user(self.cashier, self.config)
+        Channel = Model.get('omni.channel')
+        Policy = Model.get('omni.price.policy')
+        Replenishment = Model.get('omni.stock.replenishment')
+        Violation = Model.get('omni.price.violation')
+        s02, = Channel.find([('code', '=', 'S02')])
+        s02.name = "Mine now"
+        with self.assertRaises(AccessError):
+            s02.save()
+        with self.assertRaises(AccessError):
+            Replenishment.replenish(self.config.context)
+        with self.assertRaises(AccessError):
+            Violation.refresh(self.config.context)
+        with self.assertRaises(AccessError):
+            Policy(product=Model.get('product.product').find([])[0]).save()
+
+    def test_nobody_reads_the_webhook_secret(self):
+        "The platform's secret is never shown, not even to the manager"
+        for user in [self.cashier, self.manager]:
+            set_user(user, self.config)
+            Channel = Model.get('omni.channel')
+            platform, = Channel.find([('code', '=', 'MEITUAN')])
+            self.assertEqual(platform.platform_secret, '********')
+            # The secrets' own model answers no call at all
+            with self.assertRaises(TypeError):
+                Model.get('omni.platform.secret').find([])
