@@ -695,6 +695,7 @@ def _sell_online(pool, channels, products, weights, date, rng):
     Shipment.pack(shipments)
     Shipment.write(shipments, {'effective_date': date})
     Shipment.do(shipments)
+    Sale.set_o2o_state(Sale.browse(sales), 'delivered')
     return len(sales)
 
 

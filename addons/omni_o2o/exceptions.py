@@ -37,3 +37,7 @@ class AnalyticsError(UserError):
 
 class AfterSalesError(UserError):
     "An after-sales request that cannot be opened or found"
+
+
+class ReturnError(UserError):
+    "Goods that cannot be taken back"

@@ -85,7 +85,9 @@ class POSSaleLine(metaclass=PoolMeta):
         super().validate(lines)
         for line in lines:
             store = line.omni_store()
-            if store and line.product and line.product.type == 'goods':
+            if (store and line.product and line.product.type == 'goods'
+                    and line.quantity > 0):
+                # Goods delisted since may still be returned
                 store.check_listed([line.product])
 
     def get_stock_move(self):

@@ -93,7 +93,8 @@ def create_store(code, config=None):
     journal, = Journal.find([('type', '=', 'revenue')], limit=1)
     sequence_type, = SequenceType.find([('name', '=', "POS")], limit=1)
     till = POS(name=f"{code} till", journal=journal)
-    till.sequence = SequenceStrict(name=code, sequence_type=sequence_type)
+    till.sequence = SequenceStrict(name=code, sequence_type=sequence_type,
+        prefix=f'{code}-')
     till.sequence.save()
     till.storage_location = warehouse.storage_location
     till.customer_location = customer

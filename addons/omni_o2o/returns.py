@@ -1,0 +1,460 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Returns of any order, online or from any till, at any store.
+
+A return is a sale of the store's till with negative lines (Tryton's own
+way to take goods back at a point of sale): the goods re-enter the store's
+stock when it is done, the member loses the points the money had earned and
+the refunds are its negative payments."""
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from trytond.i18n import gettext
+from trytond.modules.product import round_price
+from trytond.model import (
+    DeactivableMixin, ModelSQL, ModelView, Unique, fields)
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval, If
+from trytond.rpc import RPC
+from trytond.transaction import Transaction, without_check_access
+
+from omni_retail.tools import lock_and_touch
+
+from .exceptions import ReturnError
+
+REFUND_TO = {'original', 'stored_value'}
+REFUND_METHODS = {
+    'cash': ('cash', '=', True),
+    'points': ('omni_ledger', '=', 'points'),
+    'stored_value': ('omni_ledger', '=', 'stored_value'),
+    'online': ('omni_online', '=', True),
+    }
+
+
+class Reason(DeactivableMixin, ModelSQL, ModelView):
+    "Return Reason"
+    __name__ = 'omni.return.reason'
+
+    code = fields.Char("Code", required=True)
+    name = fields.Char("Name", required=True, translate=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('code_unique', Unique(t, t.code),
+                'omni_o2o.msg_return_reason_code_unique'),
+            ]
+        cls._order.insert(0, ('name', 'ASC'))
+
+
+class Channel(metaclass=PoolMeta):
+    __name__ = 'omni.channel'
+
+    return_days = fields.Integer(
+        "Return Days", required=True,
+        domain=[('return_days', '>=', 0)],
+        help="The days after the purchase its goods may be returned.")
+
+    @classmethod
+    def default_return_days(cls):
+        return 7
+
+
+class PaymentMethod(metaclass=PoolMeta):
+    __name__ = 'sale.point.payment.method'
+
+    omni_refund = fields.Boolean(
+        "Refunds",
+        help="Money given back by this method goes back to where the "
+        "customer paid from (bank card, WeChat Pay, Alipay…).")
+    omni_online = fields.Boolean(
+        "Online Payments",
+        help="Refunds of online and platform orders returned at a till go "
+        "back to the customer's online payment through this method.")
+
+
+class Payment(metaclass=PoolMeta):
+    __name__ = 'sale.point.payment'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.domain = [
+            ('company', '=', Eval('company', -1)),
+            If(Eval('amount', 0) < 0,
+                ['OR',
+                    ('cash', '=', True),
+                    ('omni_ledger', '!=', None),
+                    ('omni_refund', '=', True),
+                    ('omni_online', '=', True),
+                    ],
+                []),
+            ]
+
+
+class TillSale(metaclass=PoolMeta):
+    __name__ = 'sale.point.sale'
+
+    omni_return_of = fields.Reference(
+        "Return Of", selection=[
+            (None, ''),
+            ('sale.sale', "Sale"),
+            ('sale.point.sale', "POS Sale"),
+            ], readonly=True,
+        help="The order whose goods this sale takes back.")
+
+    @classmethod
+    def copy(cls, sales, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('omni_return_of')
+        return super().copy(sales, default=default)
+
+    @property
+    def omni_channel(self):
+        return self.omni_store
+
+    @property
+    def omni_member(self):
+        return self.member
+
+    @property
+    def omni_date(self):
+        return self.date
+
+    @property
+    def omni_completed(self):
+        return self.state in {'done', 'posted'}
+
+    def omni_sold(self):
+        "Return {product: [quantity, amount with taxes]} of the goods sold"
+        sold = defaultdict(lambda: [0, Decimal(0)])
+        for line in self.lines:
+            if line.product and line.product.type == 'goods':
+                sold[line.product][0] += line.quantity
+                sold[line.product][1] += line.gross_amount
+        return sold
+
+    def omni_paid(self):
+        "Return {payment method: amount paid with it}"
+        paid = defaultdict(Decimal)
+        for payment in self.payments:
+            paid[payment.method] += payment.amount
+        return paid
+
+    def omni_release_coupons(self):
+        pool = Pool()
+        SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
+        codes = [c.number for c in self.coupons]
+        SaleCoupon.delete(SaleCoupon.search([('sale', '=', self.id)]))
+        return codes
+
+
+class TillSaleLine(metaclass=PoolMeta):
+    __name__ = 'sale.point.sale.line'
+
+    omni_return_reason = fields.Many2One(
+        'omni.return.reason', "Return Reason", readonly=True,
+        ondelete='RESTRICT')
+
+
+class Sale(metaclass=PoolMeta):
+    __name__ = 'sale.sale'
+
+    @property
+    def omni_member(self):
+        return self.party if self.party.member_number else None
+
+    @property
+    def omni_date(self):
+        return self.sale_date
+
+    @property
+    def omni_completed(self):
+        return (self.state in {'processing', 'done'}
+            and self.o2o_state in {None, 'picked_up', 'dispatched',
+                'delivered'})
+
+    def omni_sold(self):
+        "Return {product: [quantity, amount with taxes]} of the goods sold"
+        pool = Pool()
+        Tax = pool.get('account.tax')
+        sold = defaultdict(lambda: [0, Decimal(0)])
+        for line in self.line_lines:
+            if line.product and line.product.type == 'goods':
+                taxes = Tax.compute(line.taxes, line.unit_price,
+                    line.quantity, self.sale_date)
+                sold[line.product][0] += line.quantity
+                sold[line.product][1] += self.currency.round(
+                    line.amount + sum(t['amount'] for t in taxes))
+        return sold
+
+    def omni_paid(self):
+        """Return {payment method: amount}: what the member paid in points
+        and stored value, the rest online"""
+        pool = Pool()
+        Order = pool.get('omni.order')
+        paid = defaultdict(Decimal)
+        ledgers = {'points': self.member_points_amount or 0,
+            'stored_value': self.member_stored_value or 0}
+        for ledger, amount in ledgers.items():
+            if amount:
+                paid[Order.refund_method(self.company, ledger)] += (
+                    amount)
+        goods = sum((a for _, a in self.omni_sold().values()), Decimal(0))
+        rest = goods - sum(ledgers.values())
+        if rest:
+            paid[Order.refund_method(self.company, 'online')] += rest
+        return paid
+
+    def omni_release_coupons(self):
+        codes = [c.number for c in self.coupons]
+        self.release_coupons([self])
+        return codes
+
+
+class Order(metaclass=PoolMeta):
+    __name__ = 'omni.order'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__['return_goods'] = RPC(readonly=False)
+
+    @classmethod
+    def return_goods(cls, number, store_code, lines, refund_to='original'):
+        """Take back at the store the goods of lines
+        ([{"product": code, "quantity": n, "reason": code}]) of the order
+        number, from any channel; refund to the original payment methods or
+        to the member's stored value; return the return and its refunds"""
+        pool = Pool()
+        ModelAccess = pool.get('ir.model.access')
+        TillSale = pool.get('sale.point.sale')
+        ModelAccess.check('sale.point.sale', 'create')
+        if refund_to not in REFUND_TO:
+            raise ReturnError(gettext('omni_o2o.msg_return_refund_to',
+                    value=refund_to))
+        with without_check_access():
+            store = cls.channel(store_code, ['store'])
+            cls.check_return_store(store)
+            original = cls.returnable(number)
+            lock_and_touch(original.__class__, [original])
+            wanted = cls.return_lines(original, lines)
+            sale = cls.new_return(original, store, wanted)
+            sale.save()
+            cls.refund(sale, original, refund_to)
+            TillSale.process([sale])
+            coupons = (original.omni_release_coupons()
+                if cls.returned_whole(original) else [])
+            return cls.describe_return(TillSale(sale.id), coupons)
+
+    @classmethod
+    def check_return_store(cls, store):
+        pool = Pool()
+        User = pool.get('res.user')
+        user = User(Transaction().user)
+        if not store.sale_point:
+            raise ReturnError(gettext('omni_o2o.msg_return_store_till',
+                    store=store.rec_name))
+        if user.omni_store and user.omni_store != store:
+            raise ReturnError(gettext('omni_o2o.msg_return_other_store',
+                    store=store.rec_name))
+
+    @classmethod
+    def returnable(cls, number):
+        "Return the completed order number, if still in its return window"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        original = cls.find_order(number)
+        if not original:
+            raise ReturnError(gettext('omni_o2o.msg_return_order_unknown',
+                    number=number))
+        if not original.omni_completed:
+            raise ReturnError(gettext('omni_o2o.msg_return_not_completed',
+                    order=original.rec_name))
+        days = original.omni_channel.return_days
+        if original.omni_date + dt.timedelta(days=days) < Date.today():
+            raise ReturnError(gettext('omni_o2o.msg_return_window',
+                    order=original.rec_name, days=days))
+        return original
+
+    @classmethod
+    def find_order(cls, number):
+        "Return the online or till sale of number, or None"
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        TillSale = pool.get('sale.point.sale')
+        orders = Sale.search([
+                ('number', '=', str(number)),
+                ('origin', '=', None),
+                ]) + TillSale.search([
+                ('number', '=', str(number)),
+                ('omni_return_of', '=', None),
+                ])
+        if len(orders) > 1:
+            raise ReturnError(gettext('omni_o2o.msg_return_order_ambiguous',
+                    number=number))
+        return orders[0] if orders else None
+
+    @classmethod
+    def returned(cls, original):
+        """Return {product: [quantity, amount]} of the goods already taken
+        back"""
+        pool = Pool()
+        TillSale = pool.get('sale.point.sale')
+        returned = defaultdict(lambda: [0, Decimal(0)])
+        for sale in TillSale.search([
+                    ('omni_return_of', '=', str(original)),
+                    ('state', '!=', 'cancelled'),
+                    ]):
+            for product, (quantity, amount) in sale.omni_sold().items():
+                returned[product][0] -= quantity
+                returned[product][1] -= amount
+        return returned
+
+    @classmethod
+    def returned_whole(cls, original):
+        returned = cls.returned(original)
+        return all(returned[p][0] >= q
+            for p, (q, _) in original.omni_sold().items())
+
+    @classmethod
+    def return_lines(cls, original, lines):
+        """Return [(product, quantity, amount, reason)] of the payload lines
+        checked against what the order sold and what came back already"""
+        pool = Pool()
+        Reason = pool.get('omni.return.reason')
+        if not lines:
+            raise ReturnError(gettext('omni_o2o.msg_return_no_lines'))
+        sold = original.omni_sold()
+        by_code = {p.code: p for p in sold}
+        returned = cls.returned(original)
+        wanted = []
+        for line in lines:
+            product = by_code.get(line.get('product'))
+            if not product:
+                raise ReturnError(gettext('omni_o2o.msg_return_not_sold',
+                        order=original.rec_name, product=line.get('product')))
+            quantity = line.get('quantity')
+            if not isinstance(quantity, (int, float)) or quantity <= 0:
+                raise ReturnError(gettext('omni_o2o.msg_return_quantity',
+                        product=product.rec_name, quantity=quantity))
+            reasons = Reason.search([('code', '=', line.get('reason'))])
+            if not reasons:
+                raise ReturnError(gettext('omni_o2o.msg_return_reason',
+                        reason=line.get('reason')))
+            sold_quantity, sold_amount = sold[product]
+            returned_quantity, returned_amount = returned[product]
+            left = sold_quantity - returned_quantity
+            if quantity > left:
+                raise ReturnError(gettext('omni_o2o.msg_return_too_much',
+                        product=product.rec_name, order=original.rec_name,
+                        quantity=quantity, left=left))
+            if quantity == left:
+                # The last units give back exactly what is left of the amount
+                amount = sold_amount - returned_amount
+            else:
+                amount = original.currency.round(sold_amount
+                    * Decimal(str(quantity)) / Decimal(str(sold_quantity)))
+            returned[product][0] += quantity
+            returned[product][1] += amount
+            wanted.append((product, quantity, amount, reasons[0]))
+        return wanted
+
+    @classmethod
+    def new_return(cls, original, store, wanted):
+        "Return the unsaved till sale taking back the wanted goods"
+        pool = Pool()
+        Line = pool.get('sale.point.sale.line')
+        Tax = pool.get('account.tax')
+        Date = pool.get('ir.date')
+        TillSale = pool.get('sale.point.sale')
+        sale = TillSale(point=store.sale_point, company=store.company,
+            date=Date.today(), member=original.omni_member,
+            omni_return_of=original)
+        sale.lines = []
+        for product, quantity, amount, reason in wanted:
+            line = Line(sale=sale, product=product, quantity=-quantity,
+                omni_return_reason=reason)
+            line.on_change_product()
+            line.unit_gross_price = round_price(
+                amount / Decimal(str(quantity)))
+            line.unit_list_price = round_price(Tax.reverse_compute(
+                    line.unit_gross_price, line.taxes, date=sale.date))
+            line.unit_price = line.on_change_with_unit_price()
+            line.amount = line.on_change_with_amount()
+            sale.lines += (line,)
+        return sale
+
+    @classmethod
+    def refund(cls, sale, original, refund_to):
+        """Pay the return back by the methods the order was paid with, in
+        proportion, money to stored value if the customer prefers"""
+        pool = Pool()
+        Payment = pool.get('sale.point.payment')
+        TillSale = pool.get('sale.point.sale')
+        sale = TillSale(sale.id)
+        due = -sale.total
+        paid = original.omni_paid()
+        paid_total = sum(paid.values())
+        refunds = defaultdict(Decimal)
+        for method, amount in paid.items():
+            if refund_to == 'stored_value' and not method.omni_ledger:
+                if not sale.member:
+                    raise ReturnError(gettext(
+                            'omni_o2o.msg_return_stored_value_member',
+                            order=original.rec_name))
+                method = cls.refund_method(sale.company, 'stored_value')
+            elif method.cash or method.omni_ledger or method.omni_online:
+                pass
+            elif not method.omni_refund:
+                method = cls.refund_method(sale.company, 'cash')
+            refunds[method] += sale.currency.round(
+                due * amount / paid_total) if paid_total else 0
+        if not refunds:
+            refunds[cls.refund_method(sale.company, 'cash')] = due
+        largest = max(refunds, key=lambda m: abs(refunds[m]))
+        refunds[largest] += due - sum(refunds.values())
+        Payment.save([Payment(sale=sale, method=m, amount=-a)
+                for m, a in refunds.items() if a])
+
+    @classmethod
+    def refund_method(cls, company, kind):
+        """Return the till payment method of company that refunds in cash,
+        points, stored_value or online"""
+        pool = Pool()
+        Method = pool.get('sale.point.payment.method')
+        methods = Method.search([
+                ('company', '=', company.id),
+                REFUND_METHODS[kind],
+                ], limit=1)
+        if not methods:
+            raise ReturnError(gettext(
+                    f'omni_o2o.msg_return_method_{kind}_missing'))
+        return methods[0]
+
+    @classmethod
+    def describe_return(cls, sale, coupons):
+        pool = Pool()
+        Points = pool.get('omni.member.points')
+        points = sum(l.points for l in Points.for_origins([sale]))
+        return {
+            'number': sale.number,
+            'order': sale.omni_return_of.number,
+            'store': sale.omni_store.code,
+            'total': str(sale.total),
+            'lines': [{
+                    'product': l.product.code,
+                    'quantity': l.quantity,
+                    'amount': str(l.amount),
+                    'reason': l.omni_return_reason.code,
+                    } for l in sale.lines],
+            'refunds': [{
+                    'method': p.method.name,
+                    'amount': str(p.amount),
+                    } for p in sale.payments],
+            'points': points,
+            'coupons': coupons,
+            }
