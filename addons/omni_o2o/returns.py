@@ -18,12 +18,18 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import (
+    Button, StateAction, StateTransition, StateView, Wizard)
 
 from omni_retail.tools import lock_and_touch
 
 from .exceptions import ReturnError
 
 REFUND_TO = {'original', 'stored_value'}
+REFUND_TO_SELECTION = [
+    ('original', "Original Payment"),
+    ('stored_value', "Stored Value"),
+    ]
 REFUND_METHODS = {
     'cash': ('cash', '=', True),
     'points': ('omni_ledger', '=', 'points'),
@@ -458,3 +464,118 @@ class Order(metaclass=PoolMeta):
             'points': points,
             'coupons': coupons,
             }
+
+
+class ReturnStart(ModelView):
+    "Return Goods"
+    __name__ = 'omni.order.return.start'
+
+    number = fields.Char("Order Number", required=True, strip=True,
+        help="Scan the receipt's barcode or type the order's number; "
+        "the Order Center finds a member's orders by phone.")
+    store = fields.Many2One(
+        'omni.channel', "Store", required=True,
+        domain=[('kind', '=', 'store')],
+        help="The store taking the goods back.")
+
+    @classmethod
+    def default_store(cls):
+        pool = Pool()
+        HandOverStart = pool.get('omni.order.hand_over.start')
+        return HandOverStart.default_store()
+
+
+class ReturnLines(ModelView):
+    "Return Goods"
+    __name__ = 'omni.order.return.lines'
+
+    order = fields.Char("Order", readonly=True)
+    member = fields.Many2One('party.party', "Member", readonly=True)
+    lines = fields.One2Many(
+        'omni.order.return.line', None, "Goods",
+        help="Set the quantity and reason of the goods brought back.")
+    refund_to = fields.Selection(REFUND_TO_SELECTION, "Refund To",
+        required=True)
+
+    @classmethod
+    def default_refund_to(cls):
+        return 'original'
+
+
+class ReturnLine(ModelView):
+    "Return Goods Line"
+    __name__ = 'omni.order.return.line'
+
+    product = fields.Many2One('product.product', "Product", readonly=True)
+    returnable = fields.Float("Returnable", readonly=True,
+        help="Sold and not returned yet.")
+    quantity = fields.Float("Quantity",
+        domain=[
+            ('quantity', '>=', 0),
+            ('quantity', '<=', Eval('returnable', 0)),
+            ])
+    reason = fields.Many2One('omni.return.reason', "Reason",
+        states={
+            'required': Eval('quantity', 0) > 0,
+            })
+
+
+class Return(Wizard):
+    "Return Goods"
+    __name__ = 'omni.order.return'
+    start = StateView('omni.order.return.start',
+        'omni_o2o.return_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Find", 'find', 'tryton-forward', default=True),
+            ])
+    find = StateTransition()
+    goods = StateView('omni.order.return.lines',
+        'omni_o2o.return_lines_view_form', [
+            Button("Back", 'start', 'tryton-back'),
+            Button("Return", 'return_', 'tryton-ok', default=True),
+            ])
+    return_ = StateAction('sale_point.act_sale_form')
+
+    def default_start(self, fields):
+        defaults = {}
+        if self.model and self.record and self.model.__name__ in {
+                'sale.sale', 'sale.point.sale'}:
+            defaults['number'] = self.record.number
+        return defaults
+
+    def transition_find(self):
+        pool = Pool()
+        Order = pool.get('omni.order')
+        with without_check_access():
+            Order.returnable(self.start.number)
+        return 'goods'
+
+    def default_goods(self, fields):
+        pool = Pool()
+        Order = pool.get('omni.order')
+        with without_check_access():
+            original = Order.returnable(self.start.number)
+            returned = Order.returned(original)
+            member = original.omni_member
+            return {
+                'order': original.rec_name,
+                'member': member.id if member else None,
+                'lines': [{
+                        'product': p.id,
+                        'returnable': quantity - returned[p][0],
+                        'quantity': 0.0,
+                        } for p, (quantity, _) in original.omni_sold().items()
+                    if quantity > returned[p][0]],
+                }
+
+    def do_return_(self, action):
+        pool = Pool()
+        Order = pool.get('omni.order')
+        TillSale = pool.get('sale.point.sale')
+        done = Order.return_goods(self.start.number, self.start.store.code,
+            [{'product': l.product.code, 'quantity': l.quantity,
+                    'reason': l.reason.code if l.reason else None}
+                for l in self.goods.lines if l.quantity],
+            self.goods.refund_to)
+        sale, = TillSale.search([('number', '=', done['number'])], limit=1)
+        return action, {'res_id': [sale.id]}
