@@ -222,6 +222,7 @@ def load(products=240, customers=520, duplicates=24, days=90, seed=2026,
         "staff and logins",
         "coupon campaigns",
         "online orders",
+        "returns at the stores",
         ]
     step = iter(range(1, len(steps) + 1))
     start = time.monotonic()
@@ -260,6 +261,8 @@ def load(products=240, customers=520, duplicates=24, days=90, seed=2026,
     coupons = _create_campaigns(company, stores, phones)
     announce(steps[14])
     orders = _place_online_orders(catalog, phones, coupons)
+    announce(steps[15])
+    returns = _take_returns()
     _close_configuration_wizard()
     return {
         'company': company.rec_name,
@@ -271,6 +274,7 @@ def load(products=240, customers=520, duplicates=24, days=90, seed=2026,
         'members': members,
         'users': users,
         'orders': orders,
+        'returns': returns,
         'alerts': alerts,
         'till_sales': history['till'],
         'online_sales': history['online'],
@@ -384,9 +388,11 @@ def _create_stores(company, accounts):
 
     methods = [PaymentMethod(name="现金 Cash", account=accounts['cash'],
             cash=True)]
-    for name in ["银行卡 Bank Card", "微信支付 WeChat Pay", "支付宝 Alipay"]:
+    for name in ["银行卡 Bank Card", "微信支付 WeChat Pay", "支付宝 Alipay",
+            "线上支付 Online Payment"]:
         account, = accounts['cash'].duplicate(default={'name': name})
-        methods.append(PaymentMethod(name=name, account=Account(account.id)))
+        methods.append(PaymentMethod(name=name, account=Account(account.id),
+                omni_refund=True, omni_online=name.endswith("Online Payment")))
     PaymentMethod.save(methods)
     return warehouses, stores
 
@@ -630,7 +636,10 @@ def _sell_at_tills(pool, stores, products, weights, date, rng):
     Sale = pool.get('sale.point.sale')
     Line = pool.get('sale.point.sale.line')
     members = Member.search([('member_number', '!=', None)], limit=200)
-    methods = Method.search([('omni_ledger', '=', None)])
+    methods = Method.search([
+            ('omni_ledger', '=', None),
+            ('omni_online', '=', False),
+            ])
     sales = []
     for store in Channel.browse([s.id for s in stores]):
         available = _available(pool, store.warehouse, products)
@@ -916,6 +925,40 @@ def _place_online_orders(products, phones, coupons):
                 **extra}, config.context)
         numbers.append(order['number'])
     return numbers
+
+
+def _take_returns():
+    """Customers bring goods back: a Meituan delivery of the last days at
+    Lujiazui, refunded to stored value; a Xujiahui till receipt at its till,
+    refunded the way it was paid"""
+    config = get_config()
+    Channel = Model.get('omni.channel')
+    Order = Model.get('omni.order')
+    Sale = Model.get('sale.sale')
+    TillSale = Model.get('sale.point.sale')
+    latest = [('id', 'DESC')]
+    xujiahui, = Channel.find([('code', '=', 'S01')])
+    delivered, = Sale.find([
+            ('omni_channel.code', '=', 'MEITUAN'),
+            ('o2o_state', '=', 'delivered'),
+            ], order=latest, limit=1)
+    receipt, = TillSale.find([
+            ('point', '=', xujiahui.sale_point.id),
+            ('state', '=', 'done'),
+            ('omni_return_of', '=', None),
+            ('lines.product.type', '=', 'goods'),
+            ], order=latest, limit=1)
+    returns = []
+    for order, store, reason, refund_to in [
+            (delivered, 'S02', 'quality', 'stored_value'),
+            (receipt, 'S01', 'not_wanted', 'original')]:
+        line = next(l for l in order.lines
+            if l.product and l.product.type == 'goods')
+        returns.append(Order.return_goods(order.number, store,
+                [{'product': line.product.code, 'quantity': 1,
+                        'reason': reason}],
+                refund_to, config.context)['number'])
+    return returns
 
 
 def _group_ids(*xml_ids):

@@ -40,9 +40,9 @@ class DemoDataTestCase(unittest.TestCase):
     def test_progress_is_shown(self):
         "Loading tells which step it is at and how far it came"
         output = self.log.getvalue()
-        self.assertIn("[1/15] company, currency and country", output)
-        self.assertIn(f"[11/15] sales of the last {DAYS} days", output)
-        self.assertIn("[15/15] online orders", output)
+        self.assertIn("[1/16] company, currency and country", output)
+        self.assertIn(f"[11/16] sales of the last {DAYS} days", output)
+        self.assertIn("[16/16] returns at the stores", output)
         self.assertIn(f"customers: {CUSTOMERS}/{CUSTOMERS}", output)
         self.assertEqual(demo_data.loading_state(), 'loaded')
 
@@ -159,6 +159,31 @@ class DemoDataTestCase(unittest.TestCase):
         cashier1, = User.find([('login', '=', 'cashier1')])
         self.assertGreaterEqual(
             len(Notification.find([('user', '=', cashier1.id)])), 2)
+
+    def test_returns(self):
+        "A delivery came back at Lujiazui to stored value, a receipt at its till"
+        TillSale = Model.get('sale.point.sale')
+        returns = TillSale.find([('omni_return_of', '!=', None)],
+            order=[('id', 'ASC')])
+        self.assertEqual([r.number for r in returns], self.summary['returns'])
+        online, till = returns
+        self.assertEqual(online.omni_return_of.omni_channel.code, 'MEITUAN')
+        self.assertEqual(online.point, self.store('S02').sale_point)
+        self.assertEqual({p.method.omni_ledger for p in online.payments},
+            {'stored_value'})
+        self.assertEqual(till.point, self.store('S01').sale_point)
+        self.assertEqual(
+            {p.method for p in till.payments},
+            {p.method for p in till.omni_return_of.payments})
+        for sale in returns:
+            self.assertEqual(sale.state, 'done')
+            self.assertLess(sale.total, 0)
+            self.assertEqual(sale.total, sum(p.amount for p in sale.payments))
+
+    def store(self, code):
+        Channel = Model.get('omni.channel')
+        store, = Channel.find([('code', '=', code)])
+        return store
 
     def test_stock_alerts(self):
         "Stores' short and overstocked goods wait as open alerts"
