@@ -41,3 +41,7 @@ class AfterSalesError(UserError):
 
 class ReturnError(UserError):
     "Goods that cannot be taken back"
+
+
+class TillError(UserError):
+    "A cashier's action the till cannot take"

@@ -288,16 +288,8 @@ class Inventory(metaclass=PoolMeta):
         "Return the goods of the barcode or product code"
         pool = Pool()
         Product = pool.get('product.product')
-        barcode = (barcode or '').strip()
-        products = []
-        if barcode:
-            products = Product.search([
-                    ('type', '=', 'goods'),
-                    ['OR',
-                        ('code', '=', barcode),
-                        ('identifiers.code', '=', barcode),
-                        ],
-                    ], limit=2)
+        products = [p for p in Product.omni_by_code(barcode)
+            if p.type == 'goods']
         if not products:
             raise StocktakeError(gettext(
                     'omni_retail.msg_stocktake_unknown_barcode',

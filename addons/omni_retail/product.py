@@ -2,7 +2,26 @@
 # this repository contains the full copyright notices and license terms.
 from trytond.i18n import gettext
 from trytond.model import fields
+from trytond.pool import PoolMeta
 from trytond.pyson import Bool, Eval
+
+
+class Product(metaclass=PoolMeta):
+    __name__ = 'product.product'
+
+    @classmethod
+    def omni_by_code(cls, code):
+        """Return the goods or services (at most 2) whose code or barcode is
+        code, as scanned or typed"""
+        code = (code or '').strip()
+        if not code:
+            return []
+        return cls.search([
+                ['OR',
+                    ('code', '=', code),
+                    ('identifiers.code', '=', code),
+                    ],
+                ], limit=2)
 
 
 class ProductOrCategoryMixin:

@@ -1,0 +1,429 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The cashier page's calls: the till of the cashier's store, sale by sale.
+
+Every figure the page shows comes from here: prices, level discounts and
+coupon discounts are those of the till sale (`sale.point.sale`), computed
+by the server alone."""
+from decimal import Decimal, InvalidOperation
+
+from trytond.i18n import gettext
+from trytond.model import Model
+from trytond.pool import Pool
+from trytond.rpc import RPC
+from trytond.transaction import Transaction, without_check_access
+
+from omni_members.party import mask_phone, phone_key
+
+from .exceptions import TillError
+
+PRODUCTS_FOUND = 20
+
+
+class Till(Model):
+    "Till of the cashier page"
+    __name__ = 'omni.till'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__rpc__.update({
+                'start': RPC(readonly=True),
+                'sale': RPC(readonly=True),
+                'find_products': RPC(readonly=True),
+                'add': RPC(readonly=False),
+                'set_quantity': RPC(readonly=False),
+                'set_member': RPC(readonly=False),
+                'register_member': RPC(readonly=False),
+                'redeem': RPC(readonly=False),
+                'pay': RPC(readonly=False),
+                'cancel': RPC(readonly=False),
+                'open_session': RPC(readonly=False),
+                'close_session': RPC(readonly=False),
+                })
+
+    @classmethod
+    def store(cls):
+        "Return the store of the cashier, with its till"
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelAccess = pool.get('ir.model.access')
+        ModelAccess.check('sale.point.sale', 'write')
+        with without_check_access():
+            store = User(Transaction().user).omni_store
+        if not store or not store.sale_point:
+            raise TillError(gettext('omni_o2o.msg_till_no_store'))
+        return store
+
+    @classmethod
+    def start(cls):
+        """Return the cashier's store, till, payment methods, cash session
+        and the sale they left open"""
+        pool = Pool()
+        Method = pool.get('sale.point.payment.method')
+        TillSale = pool.get('sale.point.sale')
+        User = pool.get('res.user')
+        store = cls.store()
+        user = User(Transaction().user)
+        open_sales = TillSale.search([
+                ('point', '=', store.sale_point.id),
+                ('state', '=', 'open'),
+                ('create_uid', '=', user.id),
+                ], order=[('id', 'DESC')], limit=1)
+        currency = store.company.currency
+        return {
+            'store': {'code': store.code, 'name': store.name},
+            'till': store.sale_point.name,
+            'cashier': user.name,
+            'currency': {'symbol': currency.symbol,
+                'digits': currency.digits},
+            'methods': [{
+                    'id': m.id,
+                    'name': m.name,
+                    'kind': ('cash' if m.cash else m.omni_ledger
+                        or 'external'),
+                    } for m in Method.search([
+                        ('company', '=', store.company.id),
+                        ('omni_online', '=', False),
+                        ], order=[('cash', 'DESC'), ('name', 'ASC')])],
+            'session': cls.describe_session(store),
+            'sale': cls.describe(open_sales[0]) if open_sales else None,
+            }
+
+    @classmethod
+    def sale(cls, sale_id):
+        return cls.describe(cls.till_sale(sale_id, open_=False))
+
+    @classmethod
+    def till_sale(cls, sale_id, open_=True):
+        """Return the sale of sale_id at the cashier's till, a new one if
+        sale_id is None; refuse a sale no longer open if open_"""
+        pool = Pool()
+        TillSale = pool.get('sale.point.sale')
+        store = cls.store()
+        if sale_id is None:
+            sale = TillSale(point=store.sale_point, company=store.company)
+            sale.save()
+            return sale
+        sales = TillSale.search([
+                ('id', '=', int(sale_id)),
+                ('point', '=', store.sale_point.id),
+                ])
+        if not sales:
+            raise TillError(gettext('omni_o2o.msg_till_sale_unknown',
+                    sale=sale_id))
+        sale, = sales
+        if open_ and sale.state != 'open':
+            raise TillError(gettext('omni_o2o.msg_till_sale_closed',
+                    sale=sale.rec_name))
+        return sale
+
+    @classmethod
+    def find_products(cls, text):
+        "Return the goods whose code, barcode or name has text"
+        pool = Pool()
+        Product = pool.get('product.product')
+        store = cls.store()
+        text = (text or '').strip()
+        if not text:
+            return []
+        products = Product.search([
+                ('salable', '=', True),
+                ['OR',
+                    ('code', 'ilike', f'{text}%'),
+                    ('identifiers.code', '=', text),
+                    ('name', 'ilike', f'%{text}%'),
+                    ],
+                ], limit=PRODUCTS_FOUND, order=[('code', 'ASC')])
+        return [{
+                'code': p.code,
+                'name': p.name,
+                'price': str(store.gross_price(p, 1)),
+                } for p in products if store.is_listed(p)]
+
+    @classmethod
+    def add(cls, sale_id, code, quantity=1):
+        """Add quantity of the goods of the barcode or code to the sale,
+        a new one if sale_id is None"""
+        pool = Pool()
+        Line = pool.get('sale.point.sale.line')
+        product = cls.product(code)
+        quantity = cls.quantity(quantity)
+        sale = cls.till_sale(sale_id)
+        lines = [l for l in sale.lines if l.product == product]
+        if lines:
+            line = lines[0]
+            line.quantity += quantity
+        else:
+            line = Line(sale=sale, product=product, quantity=quantity)
+            line.on_change_product()
+        cls.check_stock(sale, product, line.quantity)
+        line.amount = line.on_change_with_amount()
+        line.save()
+        return cls.describe(cls.till_sale(sale.id))
+
+    @classmethod
+    def set_quantity(cls, sale_id, line_id, quantity):
+        "Set the quantity of the line; none removes it"
+        pool = Pool()
+        Line = pool.get('sale.point.sale.line')
+        sale = cls.till_sale(sale_id)
+        lines = [l for l in sale.lines if l.id == line_id]
+        if not lines:
+            raise TillError(gettext('omni_o2o.msg_till_line_unknown'))
+        line, = lines
+        if not quantity:
+            Line.delete([line])
+        else:
+            line.quantity = cls.quantity(quantity)
+            cls.check_stock(sale, line.product, line.quantity)
+            line.amount = line.on_change_with_amount()
+            line.save()
+        return cls.describe(cls.till_sale(sale.id))
+
+    @classmethod
+    def product(cls, code):
+        pool = Pool()
+        Product = pool.get('product.product')
+        products = Product.omni_by_code(code)
+        if len(products) != 1:
+            raise TillError(gettext('omni_o2o.msg_till_product_unknown',
+                    code=code))
+        return products[0]
+
+    @classmethod
+    def quantity(cls, value):
+        try:
+            quantity = float(value)
+        except (TypeError, ValueError):
+            quantity = 0
+        if quantity <= 0:
+            raise TillError(gettext('omni_o2o.msg_till_quantity',
+                    quantity=value))
+        return quantity
+
+    @classmethod
+    def check_stock(cls, sale, product, quantity):
+        "Refuse goods the store does not have, as ringing them up would"
+        pool = Pool()
+        Level = pool.get('omni.stock.level')
+        if product.type != 'goods':
+            return
+        warehouse = sale.point.storage_location.warehouse
+        needs = {(product.id, warehouse.id): quantity}
+        with without_check_access():
+            Level.refuse_short(needs, Level.get({product.id}, {warehouse.id}))
+
+    @classmethod
+    def set_member(cls, sale_id, phone):
+        "Give the sale to the member of phone, with their level's prices"
+        pool = Pool()
+        Line = pool.get('sale.point.sale.line')
+        Member = pool.get('omni.member')
+        sale = cls.till_sale(sale_id)
+        if cls.sale_coupons(sale):
+            # The level's prices would replace the coupon's discount
+            raise TillError(gettext('omni_o2o.msg_till_member_after_coupon'))
+        with without_check_access():
+            member = Member.find(phone_key(phone))
+        if not member:
+            raise TillError(gettext('omni_o2o.msg_till_member_unknown',
+                    phone=phone))
+        sale.member = member
+        sale.save()
+        sale = cls.till_sale(sale.id)
+        for line in sale.lines:
+            line.on_change_product()
+        Line.save(sale.lines)
+        return cls.describe(cls.till_sale(sale.id))
+
+    @classmethod
+    def register_member(cls, sale_id, phone, name=None):
+        "Make a member of the customer of phone and give them the sale"
+        pool = Pool()
+        Member = pool.get('omni.member')
+        Member.register(phone, name, cls.store().code)
+        return cls.set_member(sale_id, phone)
+
+    @classmethod
+    def redeem(cls, sale_id, code):
+        "Take the discount of the coupon code off the sale"
+        pool = Pool()
+        Coupon = pool.get('omni.coupon')
+        sale = cls.till_sale(sale_id)
+        with without_check_access():
+            number = Coupon.number(code)
+        sale.redeem(number)
+        return cls.describe(cls.till_sale(sale.id))
+
+    @classmethod
+    def pay(cls, sale_id, method_id, amount):
+        """Pay amount of the sale by the method; cash above what is due
+        gives change. The sale is done, and its goods leave the stock, once
+        fully paid."""
+        pool = Pool()
+        Method = pool.get('sale.point.payment.method')
+        Payment = pool.get('sale.point.payment')
+        TillSale = pool.get('sale.point.sale')
+        sale = cls.till_sale(sale_id)
+        methods = Method.search([
+                ('id', '=', int(method_id)),
+                ('company', '=', sale.company.id),
+                ])
+        if not methods:
+            raise TillError(gettext('omni_o2o.msg_till_method_unknown'))
+        method, = methods
+        amount = sale.currency.round(cls.amount(amount))
+        due = sale.amount_to_pay
+        if not sale.lines or due <= 0:
+            raise TillError(gettext('omni_o2o.msg_till_nothing_due',
+                    sale=sale.rec_name))
+        if amount > due and not method.cash:
+            raise TillError(gettext('omni_o2o.msg_till_overpaid',
+                    method=method.rec_name))
+        payments = [Payment(sale=sale, method=method, amount=amount)]
+        change = max(amount - due, 0)
+        if change:
+            payments.append(Payment(sale=sale, method=method, amount=-change))
+        Payment.save(payments)
+        sale = TillSale(sale.id)
+        if not sale.amount_to_pay:
+            TillSale.process([sale])
+        return dict(cls.describe(TillSale(sale.id)), change=str(change))
+
+    @classmethod
+    def amount(cls, value):
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            amount = Decimal(0)
+        if not amount.is_finite() or amount <= 0:
+            raise TillError(gettext('omni_o2o.msg_till_amount',
+                    amount=value))
+        return amount
+
+    @classmethod
+    def cancel(cls, sale_id):
+        "Cancel the open sale, giving back what was paid from the ledgers"
+        pool = Pool()
+        Payment = pool.get('sale.point.payment')
+        TillSale = pool.get('sale.point.sale')
+        sale = cls.till_sale(sale_id)
+        Payment.delete(list(sale.payments))
+        TillSale.cancel([sale])
+        return cls.describe(TillSale(sale.id))
+
+    @classmethod
+    def open_session(cls):
+        "Open the cash session of the cashier's till; return it"
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        store = cls.store()
+        Session.get_current(store.sale_point)
+        return cls.describe_session(store)
+
+    @classmethod
+    def close_session(cls, end_amount):
+        """Close the cash session with the cash counted in the drawer: it
+        must be the expected amount"""
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        store = cls.store()
+        session = cls.current_session(store)
+        if not session:
+            raise TillError(gettext('omni_o2o.msg_till_no_session'))
+        closing = cls.describe_session(store)
+        session.end_amount = cls.amount(end_amount)
+        session.save()
+        Session.close([session])
+        return dict(closing, closed=session.rec_name,
+            counted=str(session.end_amount))
+
+    @classmethod
+    def current_session(cls, store):
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        sessions = Session.search([
+                ('point', '=', store.sale_point.id),
+                ('state', '=', 'open'),
+                ], limit=1)
+        return sessions[0] if sessions else None
+
+    @classmethod
+    def describe_session(cls, store):
+        session = cls.current_session(store)
+        if not session:
+            return None
+        round_ = session.currency.round
+        start = session.start_amount or 0
+        return {
+            'id': session.id,
+            'start': str(round_(start)),
+            'cash_in': str(round_(session.balance)),
+            'expected': str(round_(start + session.balance)),
+            }
+
+    @classmethod
+    def describe(cls, sale):
+        "Return what the page shows of the sale, and prints on the receipt"
+        pool = Pool()
+        Points = pool.get('omni.member.points')
+        store = sale.omni_store
+
+        def money(amount):
+            return str(sale.currency.round(amount or 0))
+        lines = []
+        for line in sale.lines:
+            list_price = (store.gross_price(line.product, abs(line.quantity))
+                if store and line.product else line.unit_gross_price)
+            lines.append({
+                    'id': line.id,
+                    'code': line.product.code if line.product else None,
+                    'name': line.product.name if line.product else None,
+                    'quantity': line.quantity,
+                    'unit_price': money(line.unit_gross_price),
+                    'list_price': money(list_price),
+                    'amount': money(line.gross_amount),
+                    })
+        member = sale.member
+        return {
+            'id': sale.id,
+            'number': sale.number,
+            'state': sale.state,
+            'date': sale.date.isoformat(),
+            'store': store.name if store else None,
+            'cashier': sale.create_uid.name,
+            'lines': lines,
+            'coupons': cls.sale_coupons(sale),
+            'total': money(sale.total),
+            'paid': money(sale.amount_paid),
+            'to_pay': money(sale.amount_to_pay),
+            'payments': [{'method': p.method.name, 'amount': money(p.amount)}
+                for p in sale.payments],
+            'member': cls.describe_member(member) if member else None,
+            'points_earned': sum(l.points for l in Points.for_origins(
+                        [sale], ['earn', 'reverse'])),
+            }
+
+    @classmethod
+    def sale_coupons(cls, sale):
+        pool = Pool()
+        SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
+        with without_check_access():
+            return [{'code': c.number.number, 'discount': str(c.discount)}
+                for c in SaleCoupon.search([('sale', '=', sale.id)])]
+
+    @classmethod
+    def describe_member(cls, member):
+        pool = Pool()
+        Points = pool.get('omni.member.points')
+        StoredValue = pool.get('omni.member.stored_value')
+        with without_check_access():
+            return {
+                'number': member.member_number,
+                'phone': mask_phone(member.phone_key),
+                'level': (member.member_level.name
+                    if member.member_level else None),
+                'points': str(Points.balances([member])[member.id]),
+                'balance': str(StoredValue.balances([member])[member.id]),
+                }
