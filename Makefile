@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATABASE ?= omni_demo
+# The cashier page's front-end packages, copied from npm at set-up
+CASHIER_VENDOR := addons/omni_o2o/cashier/vendor
 export TRYTOND_DATABASE__PATH := $(CURDIR)/var
 export TRYTOND_WEB__LISTEN ?= 127.0.0.1:8000
 
@@ -22,6 +24,8 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	ln -sfn .. node_modules/tryton-sao/node_modules
+	mkdir -p $(CASHIER_VENDOR)
+	cp node_modules/jsbarcode/dist/JsBarcode.all.min.js $(CASHIER_VENDOR)/
 	touch $@
 
 demo: setup

@@ -29,6 +29,7 @@ class Till(Model):
         super().__setup__()
         cls.__rpc__.update({
                 'start': RPC(readonly=True),
+                'new': RPC(readonly=False),
                 'sale': RPC(readonly=True),
                 'find_products': RPC(readonly=True),
                 'add': RPC(readonly=False),
@@ -91,7 +92,15 @@ class Till(Model):
             }
 
     @classmethod
+    def new(cls):
+        "Start a new sale at the cashier's till"
+        return cls.describe(cls.till_sale(None))
+
+    @classmethod
     def sale(cls, sale_id):
+        if sale_id is None:
+            raise TillError(gettext('omni_o2o.msg_till_sale_unknown',
+                    sale=sale_id))
         return cls.describe(cls.till_sale(sale_id, open_=False))
 
     @classmethod

@@ -1,0 +1,35 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The cashier page (收银台), served by the Tryton server itself: static files
+of the `cashier` folder; the page talks JSON-RPC to `omni.till` with the
+cashier's own login."""
+import mimetypes
+from http import HTTPStatus
+from pathlib import Path
+
+from trytond.protocols.wrappers import Response, redirect
+from trytond.wsgi import app
+
+FOLDER = Path(__file__).parent / 'cashier'
+
+
+@app.route('/<database_name>/omni/pos', methods=['GET'])
+def cashier_root(request, database_name):
+    return redirect(f'/{database_name}/omni/pos/')
+
+
+@app.route('/<database_name>/omni/pos/', methods=['GET'])
+@app.route('/<database_name>/omni/pos/<path:name>', methods=['GET'])
+def cashier_page(request, database_name, name='index.html'):
+    path = (FOLDER / name).resolve()
+    if FOLDER.resolve() not in path.parents or not path.is_file():
+        return Response("Not Found", status=HTTPStatus.NOT_FOUND,
+            content_type='text/plain')
+    content_type = mimetypes.guess_type(path.name)[0] or 'text/plain'
+    if content_type.startswith('text/') or content_type.endswith(
+            'javascript'):
+        content_type += '; charset=utf-8'
+    response = Response(path.read_bytes(), content_type=content_type)
+    # The page is small: always the current one after an upgrade
+    response.headers['Cache-Control'] = 'no-cache'
+    return response
