@@ -175,13 +175,16 @@ class POSPayment(metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        # Refunds may go back to stored value, not only to the drawer
+        # Refunds may go back to the ledgers or the way the customer paid,
+        # not only to the drawer
         cls.method.domain = [
             ('company', '=', Eval('company', -1)),
             If(Eval('amount', 0) < 0,
                 ['OR',
                     ('cash', '=', True),
-                    ('omni_ledger', '=', 'stored_value'),
+                    ('omni_ledger', '!=', None),
+                    ('omni_refund', '=', True),
+                    ('omni_online', '=', True),
                     ],
                 []),
             ]
@@ -255,6 +258,14 @@ class POSPaymentMethod(metaclass=PoolMeta):
             ], "Member Ledger",
         help="Payments by this method are taken from the member's "
         "stored value or points.")
+    omni_refund = fields.Boolean(
+        "Refunds",
+        help="Money given back by this method goes back to where the "
+        "customer paid from (bank card, WeChat Pay, Alipay…).")
+    omni_online = fields.Boolean(
+        "Online Payments",
+        help="Refunds of online and platform orders returned at a till go "
+        "back to the customer's online payment through this method.")
 
 
 class Sale(metaclass=PoolMeta):

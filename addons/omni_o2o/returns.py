@@ -15,7 +15,7 @@ from trytond.modules.product import round_price
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval, If
+from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import (
@@ -67,38 +67,6 @@ class Channel(metaclass=PoolMeta):
     @classmethod
     def default_return_days(cls):
         return 7
-
-
-class PaymentMethod(metaclass=PoolMeta):
-    __name__ = 'sale.point.payment.method'
-
-    omni_refund = fields.Boolean(
-        "Refunds",
-        help="Money given back by this method goes back to where the "
-        "customer paid from (bank card, WeChat Pay, Alipay…).")
-    omni_online = fields.Boolean(
-        "Online Payments",
-        help="Refunds of online and platform orders returned at a till go "
-        "back to the customer's online payment through this method.")
-
-
-class Payment(metaclass=PoolMeta):
-    __name__ = 'sale.point.payment'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.domain = [
-            ('company', '=', Eval('company', -1)),
-            If(Eval('amount', 0) < 0,
-                ['OR',
-                    ('cash', '=', True),
-                    ('omni_ledger', '!=', None),
-                    ('omni_refund', '=', True),
-                    ('omni_online', '=', True),
-                    ],
-                []),
-            ]
 
 
 class TillSale(metaclass=PoolMeta):

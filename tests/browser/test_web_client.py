@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 import unittest
+from decimal import Decimal
 from pathlib import Path
+from xmlrpc.client import ServerProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'scripts'))
@@ -114,3 +116,76 @@ class WebClientTestCase(unittest.TestCase):
         self.assertEqual({row["订单状态"] for row in page['before']},
             {"已预占"})
         self.assertIn("待取货", {row["订单状态"] for row in page['after']})
+
+    def rpc(self):
+        "Return an XML-RPC proxy of the demo server, as its administrator"
+        return ServerProxy(f'http://admin:{PASSWORDS["admin"]}@127.0.0.1:'
+            f'{PORT}/{DATABASE}/', allow_none=True)
+
+    def cashier_customer(self, server, context):
+        """Return three goods well stocked at Xujiahui and a member with
+        stored value holding a fresh 双十一 coupon"""
+        levels = server.model.omni.stock.level.search_read([
+                ('warehouse.code', '=', 'S01'),
+                ('product.type', '=', 'goods'),
+                ('on_hand', '>=', 10),
+                ], 0, 3, [('on_hand', 'DESC'), ('id', 'ASC')],
+            ['product.code', 'on_hand'], context)
+        codes = [l['product.']['code'] for l in levels]
+        for party in server.model.party.party.search_read([
+                    ('member_number', '!=', None),
+                    ], 0, 200, None, ['phone_key'], context):
+            member = server.model.omni.member.lookup(
+                party['phone_key'], context)
+            if Decimal(member['balance']) >= 20:
+                break
+        code = server.model.omni.coupon.issue(
+            'D11', member['phone'], context)
+        return codes, member, code
+
+    def store_levels(self, server, codes, context):
+        return {l['product.']['code']: l['on_hand']
+            for l in server.model.omni.stock.level.search_read([
+                    ('warehouse.code', '=', 'S01'),
+                    ('product.code', 'in', codes),
+                    ], 0, None, None, ['product.code', 'on_hand'], context)}
+
+    def test_cashier_rings_up_a_sale(self):
+        """A cashier rings up 3 goods for a member with a coupon, paid with
+        stored value and cash, and prints the receipt"""
+        server = self.rpc()
+        context = server.model.res.user.get_preferences(True, {})
+        codes, member, coupon = self.cashier_customer(server, context)
+        before = self.store_levels(server, codes, context)
+        pdf = ROOT / 'var' / 'browser-cashier-receipt.pdf'
+        page = self.sao('cashier_sale.js', 'cashier1', PASSWORDS['cashier'],
+            '', CASHIER_CODES=','.join(codes), CASHIER_PHONE=member['phone'],
+            CASHIER_COUPON=coupon, CASHIER_STORED='10', CASHIER_PDF=str(pdf),
+            CASHIER_SHOTS=str(ROOT / 'var'))
+        self.assertEqual(page['errors'], [])
+        self.assertTrue(page['reload_kept'])
+        (ROOT / 'var' / 'browser-cashier-timings.json').write_text(
+            json.dumps({k: page[k] for k in ['scan_ms', 'paid_ms', 'timings']}))
+
+        sale, = server.model.sale.point.sale.search_read([
+                ('number', '=', page['sale']),
+                ], 0, None, None, ['state', 'total', 'member'], context)
+        self.assertEqual(sale['state'], 'done')
+        self.assertEqual(sale['member'], member['id'])
+        self.assertEqual(str(sale['total']), page['total'])
+        after = self.store_levels(server, codes, context)
+        self.assertEqual({c: before[c] - after[c] for c in codes},
+            {codes[0]: 1, codes[1]: 1, codes[2]: 2})
+        now = server.model.omni.member.lookup(member['phone'], context)
+        self.assertEqual(Decimal(member['balance']) - Decimal(now['balance']),
+            Decimal('10.00'))
+        self.assertGreater(int(now['points']), int(member['points']))
+        check = server.model.omni.coupon.check(
+            coupon, 'S01', member['phone'], context)
+        self.assertFalse(check['valid'])
+        self.assertEqual(Decimal(page['change']),
+            Decimal(page['tendered']) - (Decimal(page['total'])
+                - Decimal('10')))
+        self.assertIn(page['sale'], page['receipt'])
+        self.assertGreater(page['barcode'], 10)
+        self.assertTrue(pdf.read_bytes().startswith(b'%PDF'))

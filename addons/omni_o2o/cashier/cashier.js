@@ -153,6 +153,7 @@
 
   // Run an action of the cashier: show its error, never lose the screen
   async function act(action) {
+    document.body.dataset.busy = '';
     try {
       state.message = null;
       await action();
@@ -162,6 +163,7 @@
       if (!(e instanceof CashierError)) console.error(e);
     }
     render();
+    delete document.body.dataset.busy;
   }
 
   async function logIn(login, password) {
