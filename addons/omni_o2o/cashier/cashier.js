@@ -384,7 +384,9 @@
       state.sale = null;
     },
     language: async () => {
+      // The server's messages follow the page's language
       state.language = state.language === 'en' ? 'zh_CN' : 'en';
+      state.context = { ...state.context, language: state.language };
     },
     pick: (button) => scan(button.dataset.code),
     more: async (button) => {
