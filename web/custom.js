@@ -28,6 +28,7 @@
     const METHOD = 'model.omni.order.new_order_alerts';
     const ORDER_MODEL = 'sale.sale';
     const POLL_SECONDS = 5;
+    const RETRY_SECONDS = 30;
     const BANNER_SECONDS = 60;
     const TEXTS = {
         'en': {
@@ -62,7 +63,7 @@
     function language() {
         const session = current_session();
         const code = (session && session.context && session.context.language)
-            || Sao.i18n.getLocale() || 'en';
+            || Sao.i18n.getlang() || 'en';
         return code.replace('_', '-');
     }
 
@@ -298,14 +299,21 @@
                 alert_new(result.alerts);
             }
             state.last = result.last;
-        }, () => {
-            // Not an omni_o2o database, or no right to it: stay quiet
-            if (state.session === session) {
+            state.next = Date.now() + POLL_SECONDS * 1000;
+        }, (error) => {
+            if (state.session !== session) {
+                return;
+            }
+            if (error) {
+                // The server refused: not an omni_o2o database, or no
+                // right to it; stay quiet for this session
                 state.disabled = true;
+            } else {
+                // The server is not reachable: try again later
+                state.next = Date.now() + RETRY_SECONDS * 1000;
             }
         }).always(() => {
             state.busy = false;
-            state.next = Date.now() + POLL_SECONDS * 1000;
         });
     }
 

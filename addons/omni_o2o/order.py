@@ -274,22 +274,26 @@ class Order(Model):
         User = pool.get('res.user')
         if not sale.omni_store:
             return
+        texts = {}
         notifications = []
         for user in User.search([('omni_store', '=', sale.omni_store.id)]):
             language = user.language.code if user.language else None
-            with Transaction().set_context(language=language):
-                order = Sale(sale.id)
-                notifications.append(Notification(user=user,
-                        label=gettext('omni_o2o.msg_new_order_label',
+            if language not in texts:
+                with Transaction().set_context(language=language):
+                    order = Sale(sale.id)
+                    texts[language] = {
+                        'label': gettext('omni_o2o.msg_new_order_label',
                             fulfilment=order.fulfilment_string,
                             number=order.number),
-                        description=gettext(
+                        'description': gettext(
                             'omni_o2o.msg_new_order_description',
                             channel=order.omni_channel.rec_name,
                             member=order.party.rec_name,
                             total=order.total_amount),
-                        icon=NEW_ORDER_ICON,
-                        model='sale.sale', records=json.dumps([order.id])))
+                        }
+            notifications.append(Notification(user=user,
+                    icon=NEW_ORDER_ICON, model='sale.sale',
+                    records=json.dumps([sale.id]), **texts[language]))
         Notification.save(notifications)
 
     @classmethod

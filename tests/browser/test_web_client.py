@@ -152,7 +152,9 @@ class WebClientTestCase(unittest.TestCase):
             SAO_STATE="订单状态")
         self.assertEqual(page['errors'], [])
         self.assertGreaterEqual(int(page['badge'].rstrip('+')), 2)
-        self.assertEqual({row["订单状态"] for row in page['before']},
+        # the orders in the order flow wait for the store (the demo's past
+        # Meituan deliveries of the store, without a state, are listed too)
+        self.assertEqual({row["订单状态"] for row in page['before']} - {''},
             {"已预占"})
         self.assertIn("待取货", {row["订单状态"] for row in page['after']})
 
