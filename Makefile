@@ -11,7 +11,9 @@ export TRYTOND_WEB__LISTEN ?= 127.0.0.1:8000
 .PHONY: setup demo demo-reset serve test test-sqlite test-postgresql \
 	test-browser bench bench-stock bench-members bench-coupons bench-analytics clean
 
-setup: $(VENV)/.installed node_modules/.installed
+SAO_CUSTOM := node_modules/tryton-sao/custom.js node_modules/tryton-sao/custom.css
+
+setup: $(VENV)/.installed node_modules/.installed $(SAO_CUSTOM)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +29,11 @@ node_modules/.installed: package.json package-lock.json
 	mkdir -p $(CASHIER_VENDOR)
 	cp node_modules/jsbarcode/dist/JsBarcode.all.min.js $(CASHIER_VENDOR)/
 	touch $@
+
+# sao's index.html loads custom.js and custom.css from its root: our
+# additions (the in-store new-order alert), linked from web/
+node_modules/tryton-sao/custom.%: web/custom.% | node_modules/.installed
+	ln -sfn ../../web/custom.$* $@
 
 demo: setup
 	$(BIN)/python scripts/demo.py --database $(DATABASE)

@@ -2,7 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 """Create or update the demo database and load the demo chain into it.
 
-    python scripts/demo.py [--database omni_demo] [--reset]
+    python scripts/demo.py [--database omni_demo] [--reset] [--small]
 
 A new database is created and the omni modules activated with Chinese
 loaded; an existing one is updated when the modules' source changed since
@@ -104,7 +104,7 @@ def prepare_database(config_file, name, reset):
     return action
 
 
-def load_demo(config_file, name):
+def load_demo(config_file, name, small=False):
     from proteus import config as pconfig
 
     import demo_data
@@ -119,7 +119,7 @@ def load_demo(config_file, name):
             "run make demo-reset")
     print("Loading the demo chain")
     start = time.monotonic()
-    summary = demo_data.load()
+    summary = demo_data.load(**(demo_data.SMALL if small else {}))
     print(f"Loaded in {time.monotonic() - start:.0f} s: "
         f"{len(summary['stores'])} stores, {summary['products']} products, "
         f"{summary['customers']} customers")
@@ -144,6 +144,9 @@ def main(argv=None):
     parser.add_argument('--config', '-c', default=str(ROOT / 'trytond.conf'))
     parser.add_argument('--reset', action='store_true',
         help="drop the database and start over")
+    parser.add_argument('--small', action='store_true',
+        help="load a smaller chain (fewer products, customers and days), "
+        "for quick checks")
     parser.add_argument('--url', default='http://127.0.0.1:8000/')
     args = parser.parse_args(argv)
 
@@ -155,7 +158,7 @@ def main(argv=None):
     tconfig.update_etc(args.config)
 
     prepare_database(args.config, args.database, args.reset)
-    load_demo(args.config, args.database)
+    load_demo(args.config, args.database, args.small)
     print_logins(args.database, args.url)
 
 

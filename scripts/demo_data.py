@@ -31,6 +31,15 @@ PASSWORDS = {
     'manager': 'omni-manager',
     'cashier': 'omni-cashier',
     }
+# The delivery platforms' webhook secrets of the demo (HMAC-SHA256 keys the
+# platform signs its calls with); a real deployment sets its own on the
+# channel form and never shows it
+PLATFORM_SECRETS = {
+    'MEITUAN': 'omni-demo-meituan-webhook',
+    }
+# load() arguments of the small demo (`demo.py --small`): the same chain,
+# fewer products, customers and days of history, loaded in a few minutes
+SMALL = {'products': 40, 'customers': 60, 'duplicates': 6, 'days': 5}
 
 
 @dataclass(frozen=True)
@@ -409,7 +418,8 @@ def _create_online_channels(company, warehouses, stores):
         kind='online', warehouse=warehouses['WH'], web_shop=shop,
         priority=20)
     platform = Channel(code='MEITUAN', name="美团外卖 Meituan Delivery",
-        kind='platform', warehouse=stores[0].warehouse, priority=30)
+        kind='platform', warehouse=stores[0].warehouse, priority=30,
+        platform_secret=PLATFORM_SECRETS['MEITUAN'])
     Channel.save([mall, platform])
     return mall, platform
 

@@ -1,6 +1,7 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import datetime as dt
+import json
 import logging
 from decimal import Decimal
 
@@ -22,6 +23,9 @@ from .exceptions import (
 logger = logging.getLogger(__name__)
 
 PICKUP_ATTEMPTS_PER_MINUTE = 10
+# The icon that marks a notification as a new order for the store: the web
+# client sounds and announces those (web/custom.js)
+NEW_ORDER_ICON = 'omni-new-order'
 
 
 class Order(Model):
@@ -36,6 +40,7 @@ class Order(Model):
                 'pickup': RPC(readonly=False),
                 'status': RPC(readonly=True),
                 'search_center': RPC(readonly=True),
+                'new_order_alerts': RPC(readonly=True),
                 })
 
     @classmethod
@@ -261,22 +266,88 @@ class Order(Model):
 
     @classmethod
     def alert_store(cls, sale):
-        "Notify the users of the fulfilling store of the new order"
+        """Notify the users of the fulfilling store of the new order, each in
+        their language, marked by NEW_ORDER_ICON"""
         pool = Pool()
         Notification = pool.get('res.notification')
+        Sale = pool.get('sale.sale')
         User = pool.get('res.user')
         if not sale.omni_store:
             return
-        users = User.search([('omni_store', '=', sale.omni_store.id)])
-        Notification.save([Notification(user=user,
-                    label=gettext('omni_o2o.msg_new_order_label',
-                        fulfilment=sale.fulfilment_string, number=sale.number),
-                    description=gettext('omni_o2o.msg_new_order_description',
-                        channel=sale.omni_channel.rec_name,
-                        member=sale.party.rec_name,
-                        total=sale.total_amount),
-                    model='sale.sale', records=str([sale.id]))
-                for user in users])
+        texts = {}
+        notifications = []
+        for user in User.search([('omni_store', '=', sale.omni_store.id)]):
+            language = user.language.code if user.language else None
+            if language not in texts:
+                with Transaction().set_context(language=language):
+                    order = Sale(sale.id)
+                    texts[language] = {
+                        'label': gettext('omni_o2o.msg_new_order_label',
+                            fulfilment=order.fulfilment_string,
+                            number=order.number),
+                        'description': gettext(
+                            'omni_o2o.msg_new_order_description',
+                            channel=order.omni_channel.rec_name,
+                            member=order.party.rec_name,
+                            total=order.total_amount),
+                        }
+            notifications.append(Notification(user=user,
+                    icon=NEW_ORDER_ICON, model='sale.sale',
+                    records=json.dumps([sale.id]), **texts[language]))
+        Notification.save(notifications)
+
+    @classmethod
+    def new_order_alerts(cls, after=None):
+        """Return the user's new-order notifications later than the
+        notification id after, oldest first, with the sentence to announce
+        each in the user's language:
+        {"last": id, "alerts": [{"id", "sale", "number", "announcement"}]}.
+        Without after, only the id of the last one (no alerts): the client
+        announces what arrives from then on."""
+        pool = Pool()
+        Notification = pool.get('res.notification')
+        Sale = pool.get('sale.sale')
+        domain = [
+            ('user', '=', Transaction().user),
+            ('model', '=', 'sale.sale'),
+            ('icon', '=', NEW_ORDER_ICON),
+            ]
+        if after is None:
+            last = Notification.search(domain, order=[('id', 'DESC')],
+                limit=1)
+            return {'last': last[0].id if last else 0, 'alerts': []}
+        notifications = Notification.search(
+            domain + [('id', '>', int(after))],
+            order=[('id', 'ASC')], limit=20)
+        alerts = []
+        with without_check_access():
+            for notification in notifications:
+                sales = Sale.search([
+                        ('id', 'in', json.loads(notification.records or '[]')),
+                        ], limit=1)
+                if not sales:
+                    continue
+                sale, = sales
+                alerts.append({
+                        'id': notification.id,
+                        'sale': sale.id,
+                        'number': sale.number,
+                        'announcement': cls.announcement(sale),
+                        })
+        return {
+            'last': notifications[-1].id if notifications else int(after),
+            'alerts': alerts,
+            }
+
+    @classmethod
+    def announcement(cls, sale):
+        "The sentence that announces the new order sale in the store"
+        if sale.omni_channel and sale.omni_channel.kind == 'platform':
+            kind = 'platform'
+        else:
+            kind = sale.fulfilment or 'pickup'
+        return gettext(f'omni_o2o.msg_new_order_announcement_{kind}',
+            number=sale.number)
 
     @classmethod
     def pickup(cls, store_code, pickup_code, payment_method=None):

@@ -1,6 +1,14 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""The demo web client in real headless Chromium (Debian's chromium)."""
+"""The demo web client in real headless Chromium (Debian's chromium).
+
+Environment (defaults in brackets):
+    OMNI_BROWSER_DB    the demo database [omni_browser]
+    OMNI_BROWSER_PORT  the server's port [8010]
+    OMNI_BROWSER_DEMO  'small' loads the small demo (demo.py --small) [full]
+    OMNI_BROWSER_REUSE '1' keeps the database if it holds the demo, for quick
+                       runs while developing (a run changes its orders) [0]
+"""
 import json
 import os
 import socket
@@ -8,18 +16,49 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.request
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from xmlrpc.client import ServerProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'scripts'))
 
-from demo_data import PASSWORDS  # noqa: E402
+from demo_data import PASSWORDS, PLATFORM_SECRETS  # noqa: E402
 
-DATABASE = 'omni_browser'  # its own demo chain, made anew each run
-PORT = 8010
+from omni_o2o.platform import sign  # noqa: E402
+
+# its own demo chain, made anew each run
+DATABASE = os.environ.get('OMNI_BROWSER_DB') or 'omni_browser'
+PORT = int(os.environ.get('OMNI_BROWSER_PORT') or 8010)
+SMALL_DEMO = os.environ.get('OMNI_BROWSER_DEMO') == 'small'
+REUSE = os.environ.get('OMNI_BROWSER_REUSE') == '1'
 CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
+
+
+class TextParser(HTMLParser):
+    "The text of an HTML page, one string per element, style left out"
+
+    def __init__(self):
+        super().__init__()
+        self.texts, self.skip = [], False
+
+    def handle_starttag(self, tag, attrs):
+        self.skip = tag in {'style', 'script', 'title'}
+
+    def handle_endtag(self, tag):
+        self.skip = False
+
+    def handle_data(self, data):
+        if not self.skip and data.strip():
+            self.texts.append(' '.join(data.split()))
+
+
+def html_text(html):
+    parser = TextParser()
+    parser.feed(html)
+    return parser.texts
 
 
 def wait_for_port(port, timeout=60):
@@ -43,8 +82,10 @@ class WebClientTestCase(unittest.TestCase):
             TRYTOND_DATABASE__PATH=str(ROOT / 'var'))
         env.pop('TRYTOND_DATABASE__URI', None)
         subprocess.run([sys.executable, str(ROOT / 'scripts' / 'demo.py'),
-                '--database', DATABASE, '--reset'], check=True, env=env,
-            cwd=ROOT)
+                '--database', DATABASE,
+                *([] if REUSE else ['--reset']),
+                *(['--small'] if SMALL_DEMO else [])],
+            check=True, env=env, cwd=ROOT)
         env['TRYTOND_WEB__LISTEN'] = f'127.0.0.1:{PORT}'
         log = open(ROOT / 'var' / 'browser-trytond.log', 'w')
         cls.server = subprocess.Popen(
@@ -113,6 +154,7 @@ class WebClientTestCase(unittest.TestCase):
             SAO_STATE="订单状态")
         self.assertEqual(page['errors'], [])
         self.assertGreaterEqual(int(page['badge'].rstrip('+')), 2)
+        # the To Do tab: the orders waiting for the store
         self.assertEqual({row["订单状态"] for row in page['before']},
             {"已预占"})
         self.assertIn("待取货", {row["订单状态"] for row in page['after']})
@@ -189,3 +231,97 @@ class WebClientTestCase(unittest.TestCase):
         self.assertIn(page['sale'], page['receipt'])
         self.assertGreater(page['barcode'], 10)
         self.assertTrue(pdf.read_bytes().startswith(b'%PDF'))
+    def platform(self, path, body=b'', method='POST', code='MEITUAN'):
+        "Call the platform webhook as Meituan does, signed; return its JSON"
+        request = urllib.request.Request(
+            f'http://127.0.0.1:{PORT}/{DATABASE}/omni/platform/{code}/{path}',
+            data=body if method == 'POST' else None, method=method,
+            headers={
+                'X-Omni-Signature': sign(PLATFORM_SECRETS[code], body),
+                'X-Omni-Timestamp': str(int(time.time())),
+                'Content-Type': 'application/json',
+                })
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def platform_order(self, reference, lines):
+        return self.platform('order', json.dumps({
+                    'order_id': reference,
+                    'customer': {'phone': '13900139001', 'name': "陈静"},
+                    'address': {'street': "漕溪北路 100 号", 'city': "上海"},
+                    'lines': [{'sku': sku, 'quantity': quantity}
+                        for sku, quantity in lines],
+                    }).encode())
+
+    def test_store_hears_new_platform_orders(self):
+        """Meituan orders for S01 arrive while its cashier is logged in:
+        each is chimed and spoken once, shows in the open list, and its pick
+        slip prints"""
+        products = self.platform('availability', method='GET')['products']
+        skus = sorted(products, key=lambda c: (-products[c], c))[:3]
+        self.assertTrue(all(products[c] >= 2 for c in skus), products)
+        shot = ROOT / 'var' / 'browser-cashier1-sao_new_order.png'
+        node = subprocess.Popen(
+            ['node', str(ROOT / 'tests' / 'browser' / 'sao_new_order.js')],
+            env=dict(os.environ, SAO_URL=f'http://127.0.0.1:{PORT}/',
+                SAO_DB=DATABASE, SAO_USER='cashier1',
+                SAO_PASS=PASSWORDS['cashier'], SAO_MENU="全渠道零售/门店订单",
+                SAO_SLIP="拣货单", SAO_SHOT=str(shot), CHROMIUM=CHROMIUM),
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        self.addCleanup(node.kill)
+        ready = node.stdout.readline()
+        self.assertEqual(ready.strip(), 'READY',
+            msg=f"{ready}{node.stderr.read() if node.poll() is not None else ''}"
+            f"\nscreenshot: {shot}")
+        # Two orders at once, as a busy lunch hour brings them
+        stamp = int(time.time() * 1000)
+        orders = [
+            self.platform_order(f'MT-ALERT-{stamp}-1',
+                [(skus[0], 1), (skus[1], 2)]),
+            self.platform_order(f'MT-ALERT-{stamp}-2', [(skus[2], 1)]),
+            ]
+        for order in orders:
+            self.assertEqual((order['store'], order['state']),
+                ('S01', 'reserved'), order)
+        numbers = [o['number'] for o in orders]
+        stdout, stderr = node.communicate(json.dumps(numbers) + '\n',
+            timeout=150)
+        self.assertEqual(node.returncode, 0,
+            msg=f"{stdout}\n{stderr}\nscreenshot: {shot}")
+        page = json.loads(stdout.strip().splitlines()[-1])
+        (ROOT / 'var' / 'browser-pick-slip.html').write_text(page['slip'])
+        (ROOT / 'var' / 'browser-new-order.json').write_text(json.dumps(
+                {k: v for k, v in page.items() if k != 'slip'},
+                ensure_ascii=False, indent=1))
+        self.assertEqual(page['errors'], [])
+
+        # Chimed, and each order spoken once, in the cashier's Chinese
+        self.assertGreaterEqual(page['tones'], 1)
+        # the login's clicks unlocked the sound
+        self.assertIn('running', page['audio'])
+        for number in numbers:
+            spoken = [s for s in page['spoken'] if number in s['text']]
+            self.assertEqual(spoken, [{
+                        'text': f"新的外卖订单，订单号 {number}。",
+                        'lang': 'zh-CN'}], page['spoken'])
+            self.assertIn(f"新的外卖订单，订单号 {number}。", page['banners'])
+        # In the store's list at once
+        listed = {text for row in page['rows'] for text in row.values()}
+        self.assertLessEqual(set(numbers), listed)
+
+        # The pick slip of the first order: its number and product lines
+        self.assertTrue(page['file'].endswith('.html'), page['file'])
+        slip = html_text(page['slip'])
+        self.assertIn("拣货单", slip)
+        self.assertIn(numbers[0], slip)
+        self.assertIn("[S01] 徐家汇店 Xujiahui", slip)
+        self.assertTrue(any("美团外卖" in t for t in slip), slip)
+        self.assertIn("门店配送", slip)
+        self.assertTrue(any("+86 139****9001" in t for t in slip), slip)
+        self.assertNotIn("13900139001", page['slip'])
+        for line in orders[0]['lines']:
+            code = line['product']
+            index = slip.index(code)
+            self.assertRegex(slip[index + 2], rf"^{line['quantity']:g}\b",
+                slip)
