@@ -60,6 +60,11 @@ run(process.env.SAO_SHOT || 'cashier.png', async (page) => {
     await answered(page, () => page.locator('[data-action="open-session"]').click());
   }
 
+  // A sale left open by an earlier run is not this one's
+  if (await page.locator('[data-action="cancel"]').count()) {
+    await answered(page, () => page.locator('[data-action="cancel"]').click());
+  }
+
   const scanMs = [];
   scanMs.push(await scan(page, CODES[0]));
   scanMs.push(await scan(page, CODES[1]));

@@ -162,7 +162,7 @@ class WebClientTestCase(unittest.TestCase):
     def rpc(self):
         "Return an XML-RPC proxy of the demo server, as its administrator"
         return ServerProxy(f'http://admin:{PASSWORDS["admin"]}@127.0.0.1:'
-            f'{PORT}/{DATABASE}/', allow_none=True)
+            f'{PORT}/{DATABASE}/rpc/', allow_none=True)
 
     def cashier_customer(self, server, context):
         """Return three goods well stocked at Xujiahui and a member with

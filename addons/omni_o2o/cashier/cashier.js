@@ -115,7 +115,7 @@
     }
     let response;
     try {
-      response = await fetch(`/${encodeURIComponent(DATABASE)}/`, {
+      response = await fetch(`/${encodeURIComponent(DATABASE)}/rpc/`, {
         method: 'POST', headers,
         body: JSON.stringify({ id: Date.now(), method, params }),
       });
@@ -176,10 +176,14 @@
 
   async function start() {
     state.context = await rpc('model.res.user.get_preferences', [true, {}]);
-    if (state.context.language) {
+    const chosen = sessionStorage.getItem(`${SESSION_KEY}-language`);
+    if (chosen) {
+      state.language = chosen;
+    } else if (state.context.language) {
       state.language = state.context.language.startsWith('zh')
         ? 'zh_CN' : 'en';
     }
+    state.context.language = state.language;
     state.till = await till('start');
     state.sale = state.till.sale;
     document.title = `${t('title')} · ${state.till.store.name}`;
@@ -387,6 +391,7 @@
       // The server's messages follow the page's language
       state.language = state.language === 'en' ? 'zh_CN' : 'en';
       state.context = { ...state.context, language: state.language };
+      sessionStorage.setItem(`${SESSION_KEY}-language`, state.language);
     },
     pick: (button) => scan(button.dataset.code),
     more: async (button) => {
