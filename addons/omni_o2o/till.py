@@ -5,6 +5,7 @@
 Every figure the page shows comes from here: prices, level discounts and
 coupon discounts are those of the till sale (`sale.point.sale`), computed
 by the server alone."""
+from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
 from trytond.i18n import gettext
@@ -212,6 +213,24 @@ class Till(Model):
         return quantity
 
     @classmethod
+    def lock_for_payment(cls, sale):
+        """Lock what paying the sale locks: its goods' stock levels and its
+        till's numbering; the transaction restarts with the locks before the
+        payment's work rather than after it"""
+        pool = Pool()
+        Level = pool.get('omni.stock.level')
+        Sequence = pool.get('ir.sequence.strict')
+        warehouse = sale.point.storage_location.warehouse
+        needs = defaultdict(float)
+        for line in sale.lines:
+            if line.product and line.product.type == 'goods':
+                needs[(line.product.id, warehouse.id)] += line.quantity
+        Level.check_available(
+            {k: q for k, q in needs.items() if q > 0})
+        # Tryton numbers the sale with its till's strict sequence, locked
+        Sequence.lock([sale.point.sequence])
+
+    @classmethod
     def check_stock(cls, sale, product, quantity):
         "Refuse goods the store does not have, as ringing them up would"
         pool = Pool()
@@ -290,6 +309,8 @@ class Till(Model):
         if amount > due and not method.cash:
             raise TillError(gettext('omni_o2o.msg_till_overpaid',
                     method=method.rec_name))
+        if amount >= due:
+            cls.lock_for_payment(sale)
         payments = [Payment(sale=sale, method=method, amount=amount)]
         change = max(amount - due, 0)
         if change:
