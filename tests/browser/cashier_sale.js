@@ -1,10 +1,11 @@
 // A cashier rings up a sale on the cashier page: logs in, opens the cash
 // session, scans three goods (typed as a barcode scanner does), finds the
 // member by phone, takes a coupon, pays part with stored value and the
-// rest in cash, prints the receipt to PDF; then reloads the page mid-sale
-// to prove nothing is lost.  Prints one JSON line:
-//   {"sale", "total", "change", "scan_ms": [...], "paid_ms", "pdf",
-//    "reload_kept", "errors"}
+// rest in cash, prints the receipt to PDF; mid-sale, it reloads the page and
+// loses the network to prove nothing is lost.  Prints one JSON line:
+//   {"sale", "total", "change", "tendered", "scan_ms": [...], "paid_ms",
+//    "reload_kept", "offline" (the message), "offline_kept", "receipt",
+//    "barcode", "timings", "errors"}
 //   env: SAO_URL SAO_DB SAO_USER SAO_PASS SAO_SHOT CASHIER_CODES (comma
 //        separated) CASHIER_PHONE CASHIER_COUPON CASHIER_STORED (amount)
 //        CASHIER_PDF CASHIER_LANGUAGE (en or zh_CN) CASHIER_SHOTS (folder
@@ -74,6 +75,16 @@ run(process.env.SAO_SHOT || 'cashier.png', async (page) => {
   await page.locator(`tr[data-code="${CODES[1]}"]`).waitFor();
   const reloadKept = await page.locator('table.lines tbody tr').count() === 2;
 
+  // The network drops: the cashier is told, the sale stays as it was
+  await page.context().setOffline(true);
+  const field = page.locator('[data-form="scan"] input');
+  await field.fill(CODES[2]);
+  await field.press('Enter');
+  await page.locator('[role="alert"]').waitFor();
+  const offline = await page.locator('[role="alert"]').innerText();
+  const offlineKept = await page.locator('table.lines tbody tr').count() === 2;
+  await page.context().setOffline(false);
+
   scanMs.push(await scan(page, CODES[2]));
   // the third goods twice, by the + button
   await answered(page, () => page.locator(`tr[data-code="${CODES[2]}"] `
@@ -116,5 +127,6 @@ run(process.env.SAO_SHOT || 'cashier.png', async (page) => {
   await page.emulateMedia({ media: 'screen' });
   const timings = await page.evaluate(() => window.omniCashier.timings);
   return { sale, total, change, tendered, scan_ms: scanMs, paid_ms: paidMs,
-    reload_kept: reloadKept, receipt, barcode, timings };
+    reload_kept: reloadKept, offline, offline_kept: offlineKept, receipt,
+    barcode, timings };
 });

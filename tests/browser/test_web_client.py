@@ -206,6 +206,8 @@ class WebClientTestCase(unittest.TestCase):
             CASHIER_SHOTS=str(ROOT / 'var'))
         self.assertEqual(page['errors'], [])
         self.assertTrue(page['reload_kept'])
+        self.assertIn("网络中断", page['offline'])
+        self.assertTrue(page['offline_kept'])
         (ROOT / 'var' / 'browser-cashier-timings.json').write_text(
             json.dumps({k: page[k] for k in ['scan_ms', 'paid_ms', 'timings']}))
 
