@@ -319,7 +319,8 @@ class Till(Model):
         sale = TillSale(sale.id)
         if not sale.amount_to_pay:
             TillSale.process([sale])
-        return dict(cls.describe(TillSale(sale.id)), change=str(change))
+        return dict(cls.describe(TillSale(sale.id)), change=str(change),
+            session=cls.describe_session(sale.omni_store))
 
     @classmethod
     def amount(cls, value):

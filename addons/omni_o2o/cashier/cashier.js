@@ -415,8 +415,7 @@
       if (sale.state === 'done') {
         state.done = sale;
         state.sale = null;
-        const refreshed = await till('start');
-        state.till.session = refreshed.session;
+        state.till.session = sale.session;
       } else {
         state.sale = sale;
       }
