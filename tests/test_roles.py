@@ -9,6 +9,7 @@ from trytond.model.exceptions import AccessError
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
 
+from omni_o2o.exceptions import ReturnError, TillError
 from omni_retail.tests import (
     create_mall, create_till_chain, receive, set_company_country)
 
@@ -51,6 +52,7 @@ class RolesTestCase(unittest.TestCase):
             user.company = Company(company.id)
             user.save()
         cls.store_of = {s.id: s.code for s in [s01, s02]}
+        cls.point_of = {s.code: s.sale_point.id for s in [s01, s02]}
         cls.store_of_warehouse = {s.warehouse.id: s.code for s in [s01, s02]}
 
     @staticmethod
@@ -124,3 +126,38 @@ class RolesTestCase(unittest.TestCase):
             # The secrets' own model answers no call at all
             with self.assertRaises(TypeError):
                 Model.get('omni.platform.secret').find([])
+
+    def receipt(self, store):
+        "Return the till sale rung up at store when the chain was set up"
+        Sale = Model.get('sale.point.sale')
+        sale, = Sale.find([
+                ('point', '=', self.point_of[store]),
+                ('omni_return_of', '=', None),
+                ])
+        return sale
+
+    def test_cashier_takes_returns_at_their_store(self):
+        "Any receipt comes back at S01, none at S02"
+        number = self.receipt('S02').number
+        Order = Model.get('omni.order')
+        set_user(self.cashier, self.config)
+        line = [{'product': 'TEA', 'quantity': 1, 'reason': 'quality'}]
+        with self.assertRaises(ReturnError):
+            Order.return_goods(number, 'S02', line, 'original',
+                self.config.context)
+        back = Order.return_goods(number, 'S01', line, 'original',
+            self.config.context)
+        self.assertEqual((back['store'], back['order']), ('S01', number))
+
+    def test_till_page_is_the_cashiers_own(self):
+        "The cashier page runs the cashier's till only; a manager has none"
+        s02_receipt = self.receipt('S02').id
+        Till = Model.get('omni.till')
+        set_user(self.cashier, self.config)
+        self.assertEqual(Till.start(self.config.context)['store']['code'],
+            'S01')
+        with self.assertRaises(TillError):
+            Till.sale(s02_receipt, self.config.context)
+        set_user(self.manager, self.config)
+        with self.assertRaises(TillError):
+            Till.start(self.config.context)
