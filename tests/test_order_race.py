@@ -17,13 +17,13 @@ from omni_retail.tests import (
     set_company_country)
 
 UNITS = 5
-BUYERS = 40
+BUYERS = 20
 RETRIES = 8
 
 
 @unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
 class OrderRaceTestCase(unittest.TestCase):
-    "Forty mall orders for five units in a store"
+    "Twenty mall orders for five units in a store"
 
     @classmethod
     def setUpClass(cls):
