@@ -38,3 +38,15 @@ class StocktakeError(UserError):
 
 class TransferError(ValidationError):
     "A transfer that moves nothing anywhere"
+
+
+class ApiError(UserError):
+    "An integrator's keyed call refused with an HTTP status"
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class ApiKeyValidationError(ValidationError):
+    "An integrator key that cannot be saved"
