@@ -204,6 +204,14 @@ class UserApplication(metaclass=PoolMeta):
             }
 
     @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('//label[@id="key_once"]', 'states', {
+                    'invisible': Eval('id', -1) >= 0,
+                    }),
+            ]
+
+    @classmethod
     def validate_fields(cls, applications, field_names):
         super().validate_fields(applications, field_names)
         if field_names & {'application', 'user', 'omni_channel'}:

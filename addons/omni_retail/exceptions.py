@@ -40,12 +40,16 @@ class TransferError(ValidationError):
     "A transfer that moves nothing anywhere"
 
 
-class ApiError(UserError):
-    "An integrator's keyed call refused with an HTTP status"
+class HTTPRefusal(UserError):
+    "A call over an HTTP route refused with an HTTP status"
 
     def __init__(self, status, message):
         super().__init__(message)
         self.status = status
+
+
+class ApiError(HTTPRefusal):
+    "An integrator's keyed call refused with an HTTP status"
 
 
 class ApiKeyValidationError(ValidationError):
