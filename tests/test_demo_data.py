@@ -288,8 +288,11 @@ class DemoDataTestCase(unittest.TestCase):
         example = load_example()
         client = example.Client('http://localhost', DB_NAME,
             demo_data.DEMO_API_KEY, transport=transport)
-        member = example.register_member(client, '13912345678', "示例")
-        self.assertTrue(member['number'])
+        Party = Model.get('party.party')
+        known, = Party.find([('member_number', '!=', None)], limit=1)
+        member = example.register_member(client, known.phone_key, "示例")
+        self.assertEqual(
+            (member['number'], member['created']), (known.member_number, False))
         stock = example.check_stock(client, ['BEV0001'], ['S01'])
         self.assertIn('S01', stock['BEV0001'])
 

@@ -49,7 +49,7 @@ class Method(ModelSQL, ModelView):
             ('method_unique', Unique(t, t.model, t.method),
                 'omni_retail.msg_api_method_unique'),
             ]
-        cls._order = [('model', 'ASC'), ('method', 'ASC')]
+        cls._order = [('model', 'ASC'), ('method', 'ASC'), ('id', 'ASC')]
 
     def get_rec_name(self, name):
         return f'{self.model}.{self.method}'
