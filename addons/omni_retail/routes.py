@@ -36,12 +36,17 @@ def json_response(status, body):
 
 
 def json_refusals(func):
-    "Answer the refusals of the HTTP layer (401, 404…) in JSON too"
+    """Answer the refusals of the HTTP layer (401, 404…) in JSON too, and a
+    database still busy after the server's retries as 503"""
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except HTTPException as error:
+            if isinstance(
+                    error.description, backend.DatabaseOperationalError):
+                return json_response(HTTPStatus.SERVICE_UNAVAILABLE,
+                    {'error': str(error.description)})
             return json_response(error.code, {'error': error.name})
     return wrapper
 
