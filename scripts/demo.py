@@ -126,7 +126,7 @@ def load_demo(config_file, name, small=False):
 
 
 def print_logins(name, url):
-    from demo_data import PASSWORDS
+    from demo_data import DEMO_API_KEY, PASSWORDS
     print()
     print(f"omni-retail demo  —  web client: {url}")
     print(f"  database: {name}")
@@ -135,6 +135,10 @@ def print_logins(name, url):
     print(f"    manager  / {PASSWORDS['manager']}   (area manager)")
     for i, store in enumerate(['S01 徐家汇店', 'S02 陆家嘴店', 'S03 静安寺店'], 1):
         print(f"    cashier{i} / {PASSWORDS['cashier']}   (cashier, {store})")
+    print("  integrator API key of the MALL channel (examples/):")
+    print(f"    {DEMO_API_KEY}")
+    print(f"    python examples/integrator_client.py --database {name} "
+        f"--key {DEMO_API_KEY}")
     print()
 
 

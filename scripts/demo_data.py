@@ -40,6 +40,16 @@ PLATFORM_SECRETS = {
 # load() arguments of the small demo (`demo.py --small`): the same chain,
 # fewer products, customers and days of history, loaded in a few minutes
 SMALL = {'products': 40, 'customers': 60, 'duplicates': 6, 'days': 5}
+# The online mall's integrator key (a real chain lets a manager create keys
+# in the web client: they are shown once)
+DEMO_API_KEY = 'omni-demo-mall-key-0000000000000000'
+MALL_API_METHODS = [
+    ('omni.member', 'register'), ('omni.member', 'lookup'),
+    ('omni.stock', 'availability'), ('omni.catalog', 'prices'),
+    ('omni.order', 'place'), ('omni.order', 'status'),
+    ('omni.order', 'search_center'), ('omni.coupon', 'check'),
+    ('omni.after_sales', 'request'), ('omni.after_sales', 'status'),
+    ]
 
 
 @dataclass(frozen=True)
@@ -266,6 +276,7 @@ def load(products=240, customers=520, duplicates=24, days=90, seed=2026,
     alerts = _set_stock_thresholds(catalog)
     announce(steps[12])
     users = _create_users(company, stores)
+    users.append(_create_integrator(company, mall))
     announce(steps[13])
     coupons = _create_campaigns(company, stores, phones)
     announce(steps[14])
@@ -1026,6 +1037,27 @@ def _create_users(company, stores):
     return [(u.login, PASSWORDS['admin' if u.login == 'admin' else
                 u.login.rstrip('0123456789')], u.name)
         for u in [admin] + users]
+
+
+def _create_integrator(company, mall):
+    """The mall's integrator user and its API key; return its login row"""
+    Key = Model.get('res.user.application')
+    Method = Model.get('omni.api.method')
+    User = Model.get('res.user')
+    Group = Model.get('res.group')
+    user = User(login='mall_api', name="优品线上商城接口 Mall API")
+    user.groups.extend(
+        Group(g) for g in _group_ids('omni_retail.group_omni_integrator'))
+    user.companies.append(company)
+    user.company = company
+    user.save()
+    key = Key(application='omni_api', user=user, omni_channel=mall,
+        key=DEMO_API_KEY)
+    for model, method in MALL_API_METHODS:
+        record, = Method.find([('model', '=', model), ('method', '=', method)])
+        key.omni_methods.append(Method(record.id))
+    key.save()
+    return (user.login, f"API key {DEMO_API_KEY}", user.name)
 
 
 def _close_configuration_wizard():

@@ -296,6 +296,31 @@ class DemoDataTestCase(unittest.TestCase):
         channel.pickup = not channel.pickup
         channel.save()
 
+    def test_integrator_key(self):
+        "The mall's printed key runs the example client's calls"
+        from trytond.tests.test_tryton import DB_NAME
+        from werkzeug.test import Client as WerkzeugClient
+        from trytond.wsgi import app
+
+        from .test_api import load_example
+
+        def transport(url, body, headers):
+            path = url.split('://', 1)[1]
+            response = WerkzeugClient(app).post(
+                path[path.index('/'):], data=body, headers=headers)
+            return response.status_code, response.get_json()
+
+        example = load_example()
+        client = example.Client('http://localhost', DB_NAME,
+            demo_data.DEMO_API_KEY, transport=transport)
+        Party = Model.get('party.party')
+        known, = Party.find([('member_number', '!=', None)], limit=1)
+        member = example.register_member(client, known.phone_key, "示例")
+        self.assertEqual(
+            (member['number'], member['created']), (known.member_number, False))
+        stock = example.check_stock(client, ['BEV0001'], ['S01'])
+        self.assertIn('S01', stock['BEV0001'])
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -113,8 +113,14 @@ class LedgerMixin:
         if not reason:
             raise AdjustReasonError(gettext(
                     'omni_members.msg_adjust_reason_required'))
-        return cls.add([cls(member=member, kind='adjust', reason=reason,
+        lines = cls.add([cls(member=member, kind='adjust', reason=reason,
                     **values)])
+        pool.get('omni.audit.log').log_many([('member_adjust', l.member, {
+                        'ledger': cls.__name__,
+                        cls._value_field: getattr(l, cls._value_field),
+                        'reason': reason,
+                        }) for l in lines])
+        return lines
 
     @classmethod
     def _cast(cls, value):

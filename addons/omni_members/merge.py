@@ -95,6 +95,7 @@ class Merge(ModelSQL, ModelView):
     @classmethod
     def _merge_many(cls, pairs, reason, progress):
         pool = Pool()
+        Audit = pool.get('omni.audit.log')
         Party = pool.get('party.party')
         Points = pool.get('omni.member.points')
         StoredValue = pool.get('omni.member.stored_value')
@@ -126,6 +127,11 @@ class Merge(ModelSQL, ModelView):
             merge.balance = balances[target.id]
             merge.level = target.member_level
         cls.save(merges)
+        Audit.log_many([('member_merge', m, {
+                        'source': m.source.rec_name,
+                        'target': m.target.rec_name,
+                        'reason': reason,
+                        }) for m in merges])
         return merges
 
     @classmethod

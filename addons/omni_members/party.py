@@ -190,6 +190,14 @@ class PartyErase(metaclass=PoolMeta):
                     'omni_members.msg_erase_stored_value',
                     party=party.rec_name))
 
+    def transition_erase(self):
+        pool = Pool()
+        Audit = pool.get('omni.audit.log')
+        party = self.ask.party
+        Audit.log('member_erase', party, {
+                'member': party.member_number or party.code})
+        return super().transition_erase()
+
     def to_erase(self, party_id):
         pool = Pool()
         Party = pool.get('party.party')

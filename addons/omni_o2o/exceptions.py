@@ -2,6 +2,8 @@
 # this repository contains the full copyright notices and license terms.
 from trytond.exceptions import UserError
 
+from omni_retail.exceptions import HTTPRefusal
+
 
 class OrderError(UserError):
     "An order payload that cannot be accepted"
@@ -11,12 +13,8 @@ class UnknownProductError(OrderError):
     "An order for a product the chain does not sell"
 
 
-class PlatformError(UserError):
+class PlatformError(HTTPRefusal):
     "A delivery platform's call refused with an HTTP status"
-
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
 
 
 class PickupError(UserError):

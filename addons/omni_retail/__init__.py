@@ -1,2 +1,4 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+
+from . import routes  # noqa: F401 (the routes register with the server)

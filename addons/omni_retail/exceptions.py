@@ -38,3 +38,19 @@ class StocktakeError(UserError):
 
 class TransferError(ValidationError):
     "A transfer that moves nothing anywhere"
+
+
+class HTTPRefusal(UserError):
+    "A call over an HTTP route refused with an HTTP status"
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class ApiError(HTTPRefusal):
+    "An integrator's keyed call refused with an HTTP status"
+
+
+class ApiKeyValidationError(ValidationError):
+    "An integrator key that cannot be saved"

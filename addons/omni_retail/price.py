@@ -68,6 +68,17 @@ class Channel(metaclass=PoolMeta):
         cls.share_price_list(sum(args[::2], []))
 
     @classmethod
+    def on_modification(cls, mode, channels, field_names=None):
+        pool = Pool()
+        Audit = pool.get('omni.audit.log')
+        super().on_modification(mode, channels, field_names=field_names)
+        if mode == 'write' and 'price_list' in field_names:
+            Audit.log_many([('channel_price_list', c, {
+                            'price_list': c.price_list.rec_name
+                            if c.price_list else None,
+                            }) for c in channels])
+
+    @classmethod
     def share_price_list(cls, channels):
         "Give the web shop of an online channel the channel's prices"
         pool = Pool()
@@ -289,6 +300,18 @@ class PriceListLine(metaclass=PoolMeta):
     __name__ = 'product.price_list.line'
 
     @classmethod
+    def on_modification(cls, mode, lines, field_names=None):
+        pool = Pool()
+        Audit = pool.get('omni.audit.log')
+        super().on_modification(mode, lines, field_names=field_names)
+        Audit.log_many([('price_change', l, {
+                        'mode': mode,
+                        'price_list': l.price_list.rec_name,
+                        'product': l.product.rec_name if l.product else None,
+                        'formula': l.formula,
+                        }) for l in lines])
+
+    @classmethod
     def create(cls, vlist):
         price_lists = {v.get('price_list') for v in vlist}
         with keeping_channel_prices(price_lists):
@@ -331,6 +354,11 @@ class Template(metaclass=PoolMeta):
     __name__ = 'product.template'
 
     @classmethod
+    def on_modification(cls, mode, templates, field_names=None):
+        super().on_modification(mode, templates, field_names=field_names)
+        log_price_changes(mode, templates, field_names)
+
+    @classmethod
     def write(cls, *args):
         with keeping_product_prices(
                 [p for t in sum(args[::2], []) for p in t.products], args):
@@ -341,9 +369,27 @@ class Product(metaclass=PoolMeta):
     __name__ = 'product.product'
 
     @classmethod
+    def on_modification(cls, mode, products, field_names=None):
+        super().on_modification(mode, products, field_names=field_names)
+        log_price_changes(mode, products, field_names)
+
+    @classmethod
     def write(cls, *args):
         with keeping_product_prices(sum(args[::2], []), args):
             super().write(*args)
+
+
+LIST_PRICE_FIELDS = {'list_price', 'list_prices', 'gross_price', 'gross_prices'}
+
+
+def log_price_changes(mode, records, field_names):
+    "Audit the new list prices of records"
+    Audit = Pool().get('omni.audit.log')
+    if mode == 'write' and LIST_PRICE_FIELDS & set(field_names or []):
+        Audit.log_many([('price_change', r, {
+                        'list_price': getattr(r, 'list_price', None),
+                        'gross_price': getattr(r, 'gross_price', None),
+                        }) for r in records])
 
 
 @contextmanager
