@@ -9,7 +9,8 @@ export TRYTOND_DATABASE__PATH := $(CURDIR)/var
 export TRYTOND_WEB__LISTEN ?= 127.0.0.1:8000
 
 .PHONY: setup demo demo-reset serve test test-sqlite test-postgresql \
-	test-browser bench bench-stock bench-members bench-coupons bench-analytics clean
+	test-browser bench bench-stock bench-members bench-coupons bench-analytics \
+	bench-till clean
 
 SAO_CUSTOM := node_modules/tryton-sao/custom.js node_modules/tryton-sao/custom.css
 
@@ -56,7 +57,7 @@ test-sqlite test-postgresql test-browser: setup
 clean:
 	rm -rf var/db-cache var/db-cache-bench var/pytest-*.xml
 
-bench: bench-stock bench-members bench-coupons bench-analytics
+bench: bench-stock bench-members bench-coupons bench-analytics bench-till
 
 bench-stock: setup
 	$(BIN)/python bench/stock_availability.py
@@ -69,3 +70,6 @@ bench-coupons: setup
 
 bench-analytics: setup
 	$(BIN)/python bench/analytics.py
+
+bench-till: setup
+	$(BIN)/python bench/till.py
