@@ -119,3 +119,43 @@ def call(application, model, method, request):
     result = function(**arguments)
     with without_check_access():
         return record.filter_result(channel, result)
+
+
+@app.route('/<database_name>/omni/health', methods={'GET'})
+def health(request, database_name):
+    """For a load balancer: 200 when the database answers, with the queue's
+    waiting tasks and the age of the oldest due one; 503 otherwise"""
+    try:
+        return _health(request, database_name)
+    except Exception as error:
+        logger.warning("health of %s: %s", database_name, error)
+        return json_response(HTTPStatus.SERVICE_UNAVAILABLE, {
+                'status': 'unavailable', 'database': database_name,
+                'error': str(error) or error.__class__.__name__})
+
+
+@with_pool
+@with_transaction(readonly=True)
+def _health(request, pool):
+    import datetime as dt
+
+    from sql import Literal, Null
+    from sql.aggregate import Count
+    from sql.conditionals import Coalesce
+
+    queue = pool.get('ir.queue').__table__()
+    cursor = Transaction().connection.cursor()
+    now = dt.datetime.now()  # as ir.queue stamps its tasks
+    due = (queue.dequeued_at == Null) & (
+        (queue.scheduled_at == Null) | (queue.scheduled_at <= now))
+    cursor.execute(*queue.select(Count(Literal('*')), where=due))
+    waiting, = cursor.fetchone()
+    cursor.execute(*queue.select(queue.scheduled_at, queue.enqueued_at,
+            where=due, limit=1,
+            order_by=[Coalesce(queue.scheduled_at, queue.enqueued_at)]))
+    row = cursor.fetchone()
+    oldest = (now - (row[0] or row[1])).total_seconds() if row else 0
+    return json_response(HTTPStatus.OK, {
+            'status': 'ok', 'database': pool.database_name,
+            'queue': {'waiting': waiting,
+                'oldest_seconds': max(round(oldest, 1), 0)}})
