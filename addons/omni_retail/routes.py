@@ -123,10 +123,13 @@ def call(application, model, method, request):
 
 @app.route('/<database_name>/omni/health', methods={'GET'})
 def health(request, database_name):
-    """For a load balancer: 200 when the database answers, with the queue's
-    waiting tasks and the age of the oldest due one; 503 otherwise"""
+    """For a load balancer: 200 when this process serves the database and it
+    answers, with the queue's waiting tasks and the age of the oldest due
+    one; 503 otherwise (never a listing of the server's databases)"""
     try:
-        return _health(request, database_name)
+        if database_name not in Pool.database_list():
+            raise ValueError("database not served by this process")
+        return _health(request, Pool(database_name))
     except Exception as error:
         logger.warning("health of %s: %s", database_name, error)
         return json_response(HTTPStatus.SERVICE_UNAVAILABLE, {
@@ -134,7 +137,6 @@ def health(request, database_name):
                 'error': str(error) or error.__class__.__name__})
 
 
-@with_pool
 @with_transaction(readonly=True)
 def _health(request, pool):
     import datetime as dt

@@ -3,10 +3,13 @@
 """The health URL a load balancer polls: the database answers, and how far
 behind the queue is"""
 import datetime as dt
+from unittest.mock import patch
 from urllib.parse import quote
 
+from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
+from trytond.transaction import Transaction
 
 
 class HealthRouteTestCase(RouteTestCase):
@@ -44,8 +47,20 @@ class HealthRouteTestCase(RouteTestCase):
         self.assertGreaterEqual(body['queue']['oldest_seconds'], 120)
         self.assertLess(body['queue']['oldest_seconds'], 3600)
 
+    def test_database_down(self):
+        "The database does not answer: 503"
+        with patch.object(Transaction, 'start',
+                side_effect=backend.DatabaseOperationalError("down")):
+            response = self.client().get(
+                f'/{quote(self.db_name)}/omni/health')
+        self.assertEqual(response.status_code, 503)
+        body = response.get_json()
+        self.assertEqual(body['status'], 'unavailable')
+        self.assertEqual(body['database'], self.db_name)
+        self.assertEqual(body['error'], "down")
+
     def test_unknown_database(self):
-        "A database that does not answer: 503"
+        "A database this process does not serve: 503"
         response = self.client().get('/omni_no_such_db/omni/health')
         self.assertEqual(response.status_code, 503)
         body = response.get_json()
