@@ -2,6 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 """Online orders racing for a store's last units, each on its own connection
 (PostgreSQL only: SQLite writes one at a time)."""
+import datetime as dt
 import unittest
 from collections import Counter
 
@@ -9,12 +10,13 @@ from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
+from trytond.worker import run_task
 
 from omni_retail.exceptions import StockShortageError
 from omni_retail.tests import (
     at_once, create_mall, create_till_chain, receive, run_committed,
-    set_company_country)
+    run_dispatched, set_company_country)
 
 UNITS = 5
 BUYERS = 20
@@ -23,7 +25,8 @@ RETRIES = 8
 
 @unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
 class OrderRaceTestCase(unittest.TestCase):
-    "Twenty mall orders for five units in a store"
+    """Mall orders racing for a store's units, and the workflow queued
+    after them"""
 
     @classmethod
     def setUpClass(cls):
@@ -32,14 +35,16 @@ class OrderRaceTestCase(unittest.TestCase):
         config = activate_modules('omni_o2o')
         cls.addClassCleanup(drop_db)
         config.skip_warning = True
-        _, (store,), (product, cake) = create_till_chain(
-            ['S01'], ['TEA', 'CAKE'])
+        _, (store,), (product, cake, jam, milk) = create_till_chain(
+            ['S01'], ['TEA', 'CAKE', 'JAM', 'MILK'])
         company = set_company_country()
         store.pickup = True
         store.save()
         create_mall()
         receive(product, store, UNITS)
         receive(cake, store, 1)
+        receive(jam, store, 3)
+        receive(milk, store, 5)
         cls.context = {'company': company.id, '_skip_warnings': True}
         cls.warehouse = store.warehouse.id
 
@@ -92,3 +97,101 @@ class OrderRaceTestCase(unittest.TestCase):
             Party = Pool().get('party.party')
             self.assertEqual(Party.search_count(
                     [('phone_key', '=', '+8613700001234')]), 1)
+
+    def dispatched(self, payloads):
+        """Place the payloads at once through the dispatcher's way; run the
+        queued workflow afterwards, as trytond-worker would"""
+        def buyer(i):
+            def work():
+                return Pool().get('omni.order').place(payloads[i])
+            try:
+                return run_dispatched(work, self.context)
+            except StockShortageError:
+                return 'refused'
+            except Exception as error:
+                return error
+        results = at_once(buyer, len(payloads))
+        for result in results:
+            if isinstance(result, tuple):
+                for task_id in result[2]:
+                    run_task(DB_NAME, task_id)
+        return results
+
+    @staticmethod
+    def kill_worker_in(task_ids):
+        """Run the tasks as trytond-worker does, killed before it commits:
+        the database rolls their work back"""
+        extras = {}
+        while True:
+            with Transaction().start(DB_NAME, 0, **extras) as transaction:
+                try:
+                    for task in Pool().get('ir.queue').browse(task_ids):
+                        task.run()
+                except TransactionError as e:
+                    transaction.rollback()
+                    e.fix(extras)
+                    continue
+                transaction.rollback()
+                return
+
+    def drifts(self):
+        with Transaction().start(DB_NAME, 0, context=self.context):
+            return Pool().get('omni.stock.level').reconcile()
+
+    def test_contended_buyers_queue(self):
+        """Eight buyers at once for three jams, with the dispatcher's five
+        retries: three accepted, five refused for stock, no error (no HTTP
+        503), each restarted at most once before its work"""
+        results = self.dispatched([
+                self.payload(f'JAM-{i}', f'1360000{i:04d}', 'JAM')
+                for i in range(8)])
+        outcomes = Counter(r if isinstance(r, str)
+            else 'error' if isinstance(r, Exception) else r[0]['state']
+            for r in results)
+        self.assertEqual(outcomes, {'reserved': 3, 'refused': 5},
+            msg=results)
+        restarts = [r[1] for r in results if isinstance(r, tuple)]
+        self.assertTrue(all(n <= 1 for n in restarts), msg=restarts)
+        # The queued workflow took the reservation over: moves hold it now
+        self.assertEqual(self.level('JAM'), (3, 3))
+        self.assertEqual(self.drifts(), [])
+        with Transaction().start(DB_NAME, 0):
+            Sale = Pool().get('sale.sale')
+            sales = Sale.search([('omni_reference', 'like', 'JAM-%')])
+            self.assertEqual({s.state for s in sales}, {'processing'})
+            self.assertEqual(
+                {l.intake_reserved for s in sales for l in s.lines}, {None})
+
+    def test_points_once(self):
+        """The member earns an order's points once, though the worker was
+        killed in the middle of its task, the stalled order was processed
+        by the cron and the task was retried"""
+        (order, _, task_ids), = self.dispatched(
+            [self.payload('PTS-1', '13500001111', 'MILK')])
+        self.kill_worker_in(task_ids)
+
+        def stalled():
+            pool = Pool()
+            Sale = pool.get('sale.sale')
+            sale, = Sale.search([('number', '=', order['number'])])
+            self.assertEqual(sale.state, 'confirmed')
+            # Accepted longer ago than the cron waits for the worker
+            table = Sale.__table__()
+            Transaction().connection.cursor().execute(*table.update(
+                    [table.create_date],
+                    [dt.datetime.now() - dt.timedelta(hours=1)],
+                    where=table.id == sale.id))
+            Sale.process_stalled()
+        run_committed(stalled, self.context, user=0)
+        for task_id in task_ids:
+            run_task(DB_NAME, task_id)
+        with Transaction().start(DB_NAME, 0):
+            pool = Pool()
+            Points = pool.get('omni.member.points')
+            Sale = pool.get('sale.sale')
+            sale, = Sale.search([('number', '=', order['number'])])
+            self.assertEqual(sale.state, 'processing')
+            earned = Points.for_origins([sale], ['earn'])
+            self.assertEqual(len(earned), 1)
+            self.assertGreater(earned[0].points, 0)
+        self.assertEqual(self.drifts(), [])

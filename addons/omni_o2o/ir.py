@@ -12,4 +12,6 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.append(
             ('sale.sale|expire', "Expire Pickup Orders"))
         cls.method.selection.append(
+            ('sale.sale|process_stalled', "Process Stalled Orders"))
+        cls.method.selection.append(
             ('omni.analytics.day|summarize', "Summarize Sales by Day"))

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import logging
+from collections import defaultdict
 from decimal import Decimal
 
 from trytond import backend
@@ -15,7 +16,8 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
-from omni_retail.tools import queue_behind
+from omni_members.party import phone_key
+from omni_retail.tools import record_turns, take_turns
 
 from .exceptions import (
     OrderError, PickupError, PickupRateLimitError, UnknownProductError)
@@ -46,11 +48,21 @@ class Order(Model):
     @classmethod
     def place(cls, payload):
         """Accept the order of payload, reserving its goods at the store
-        that fulfils it; return it. A retry returns the same order."""
+        that fulfils it; return it. A retry returns the same order.
+
+        What the order's promises rest on is done here: one order per
+        reference, the member, the sale and its number, the goods reserved
+        on the stock levels. Every lock is asked for first, so the call
+        restarts at most once and before any work; callers for the same
+        goods wait in line instead of failing. The rest of the sale
+        workflow (shipments, invoices, points, notifications) is queued."""
         pool = Pool()
+        Level = pool.get('omni.stock.level')
         ModelAccess = pool.get('ir.model.access')
         Sale = pool.get('sale.sale')
         ModelAccess.check('sale.sale', 'create')
+        if not isinstance(payload, dict):
+            raise OrderError(gettext('omni_o2o.msg_order_payload'))
         with without_check_access():
             channel = cls.channel(payload.get('channel'), ['online', 'platform'])
             reference = payload.get('reference')
@@ -59,9 +71,22 @@ class Order(Model):
             placed = cls.placed(channel, reference)
             if placed:
                 return cls.describe(placed)
-            # Retries queued here find the order when they come back
-            queue_behind(f'omni.order,{channel.id},{reference}')
-            sale = cls.new_sale(channel, payload)
+            fulfilment = cls.payload_fulfilment(payload)
+            products = cls.payload_lines(payload.get('lines'))
+            channel.check_listed([p for p, _ in products])
+            store = cls.fulfilling_store(channel, fulfilment, payload, products)
+            warehouse = store.warehouse if store else channel.warehouse
+            needs = cls.needs(products, warehouse)
+            coupons = cls.coupons(payload.get('coupons') or [])
+            take_turns([
+                    f'omni.order,{channel.id},{reference}',
+                    f'omni.member,{phone_key(payload.get("member_phone"))}',
+                    *Level.turns(needs),
+                    *cls.coupon_turns(coupons),
+                    ])
+            Level.hold(needs)
+            sale = cls.new_sale(channel, payload, fulfilment, products, store)
+            sale.coupons = coupons
             try:
                 sale.save()
             except SQLConstraintError as e:
@@ -69,10 +94,7 @@ class Order(Model):
                 raise backend.DatabaseOperationalError(str(e)) from e
             Sale.quote([sale])
             Sale.confirm([sale])
-            Sale.process([sale])
-            cls.reserve(sale)
             Sale.set_o2o_state([sale], 'reserved')
-            cls.alert_store(sale)
             return cls.describe(sale)
 
     @classmethod
@@ -99,28 +121,42 @@ class Order(Model):
         return channels[0]
 
     @classmethod
-    def new_sale(cls, channel, payload):
-        pool = Pool()
-        Member = pool.get('omni.member')
-        Party = pool.get('party.party')
-        Sale = pool.get('sale.sale')
+    def payload_fulfilment(cls, payload):
         fulfilment = payload.get('fulfilment')
         if fulfilment not in {'pickup', 'store_delivery', 'express'}:
             raise OrderError(gettext('omni_o2o.msg_order_fulfilment',
                     fulfilment=fulfilment))
-        products = cls.payload_lines(payload.get('lines'))
-        channel.check_listed([p for p, _ in products])
+        if payload.get('paid', True) is False and fulfilment != 'pickup':
+            raise OrderError(gettext('omni_o2o.msg_order_unpaid'))
+        return fulfilment
+
+    @classmethod
+    def needs(cls, products, warehouse):
+        """Return {(product id, warehouse id): quantity in the product's
+        unit} of the goods of [(product, quantity in its sale unit)]"""
+        pool = Pool()
+        Uom = pool.get('product.uom')
+        needs = defaultdict(float)
+        for product, quantity in products:
+            if product.type == 'goods':
+                needs[(product.id, warehouse.id)] += Uom.compute_qty(
+                    product.sale_uom, quantity, product.default_uom)
+        return dict(needs)
+
+    @classmethod
+    def new_sale(cls, channel, payload, fulfilment, products, store):
+        "Return the unsaved sale of the payload, its stock held at intake"
+        pool = Pool()
+        Member = pool.get('omni.member')
+        Party = pool.get('party.party')
+        Sale = pool.get('sale.sale')
         member = Party(Member.register(payload.get('member_phone'),
                 payload.get('member_name'), channel.code)['id'])
         address = payload.get('address') or {}
-        store = cls.fulfilling_store(channel, fulfilment, payload, products)
-        pay_at_pickup = payload.get('paid', True) is False
-        if pay_at_pickup and fulfilment != 'pickup':
-            raise OrderError(gettext('omni_o2o.msg_order_unpaid'))
         sale = Sale(party=member, omni_channel=channel,
             omni_reference=str(payload['reference']), fulfilment=fulfilment,
             omni_store=store, company=channel.company,
-            pay_at_pickup=pay_at_pickup,
+            pay_at_pickup=payload.get('paid', True) is False,
             warehouse=store.warehouse if store else channel.warehouse,
             shipment_method='order', invoice_method='shipment')
         sale.on_change_party()
@@ -131,8 +167,6 @@ class Order(Model):
             sale.web_id = sale.omni_reference
         sale.lines = [cls.new_line(sale, product, quantity)
             for product, quantity in products]
-        if payload.get('coupons'):
-            sale.coupons = cls.coupons(payload['coupons'])
         return sale
 
     @classmethod
@@ -247,22 +281,27 @@ class Order(Model):
         line = Line(sale=sale, type='line', product=product,
             quantity=quantity)
         line.on_change_product()
+        if product.type == 'goods':
+            line.intake_reserved = line.quantity
         return line
 
     @classmethod
     def coupons(cls, codes):
         pool = Pool()
         Coupon = pool.get('omni.coupon')
+        if not isinstance(codes, (list, tuple)):
+            codes = [codes]
         return [Coupon.number(code) for code in codes]
 
     @classmethod
-    def reserve(cls, sale):
-        "Reserve the goods of the sale at its warehouse, all or nothing"
+    def coupon_turns(cls, numbers):
+        "The turns on the campaign codes and their campaigns, locked to redeem"
         pool = Pool()
-        Move = pool.get('stock.move')
-        moves = [m for s in sale.shipments for m in s.outgoing_moves
-            if m.state in {'draft', 'staging'}]
-        Move.reserve(moves)
+        Number = pool.get('sale.promotion.coupon.number')
+        Promotion = pool.get('sale.promotion')
+        numbers = [n for n in numbers if n.campaign.omni_code]
+        return (record_turns(Promotion, {n.campaign for n in numbers})
+            + record_turns(Number, numbers))
 
     @classmethod
     def alert_store(cls, sale):

@@ -2,6 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 import datetime as dt
 import secrets
+from collections import defaultdict
 
 from sql import Null
 from sql.operators import Equal
@@ -31,6 +32,8 @@ O2O_STATES = [
     ('cancelled', "Cancelled"),
     ]
 OPEN_STATES = {'reserved', 'ready'}
+# An order's queued workflow is taken up by the cron after this long
+STALLED_AFTER = dt.timedelta(minutes=2)
 
 
 class Sale(metaclass=PoolMeta):
@@ -143,6 +146,66 @@ class Sale(metaclass=PoolMeta):
             default.setdefault(name)
         return super().copy(sales, default=default)
 
+    @classmethod
+    def process(cls, sales):
+        """Process the orders' workflow, queued after intake: the moves take
+        over the stock held at intake, and the store hears of its new
+        orders"""
+        pool = Pool()
+        Order = pool.get('omni.order')
+        super().process(sales)
+        taken = cls.take_over_held(sales)
+        for sale in taken:
+            Order.alert_store(sale)
+
+    @classmethod
+    def take_over_held(cls, sales):
+        """Reserve the goods of the sales by their outgoing moves in place
+        of what intake held on the stock levels; return the sales taken
+        over. The two cancel out on the levels: their rows are not written,
+        so the orders being placed meanwhile do not wait for this."""
+        pool = Pool()
+        Level = pool.get('omni.stock.level')
+        Line = pool.get('sale.line')
+        Move = pool.get('stock.move')
+        sales = [s for s in sales
+            if s.shipments and any(l.intake_reserved for l in s.lines)]
+        if not sales:
+            return []
+        moves = [m for s in sales for sh in s.shipments
+            for m in sh.outgoing_moves if m.state in {'draft', 'staging'}]
+        lines = [l for s in sales for l in s.lines if l.intake_reserved]
+        with without_check_access(), Level.batched():
+            Move.assign(moves)
+            Level.unhold(Line.held_needs(lines))
+            Line.write(lines, {'intake_reserved': None})
+        return sales
+
+    @classmethod
+    def process_held(cls, sales):
+        """Process now the orders whose queued workflow has not run yet:
+        what the store does next needs their shipments"""
+        sales = [s for s in sales if s.state == 'confirmed']
+        if sales:
+            with without_check_access():
+                cls.process(sales)
+
+    @classmethod
+    def process_stalled(cls):
+        """Process the orders accepted more than STALLED_AFTER ago whose
+        queued workflow never ran (a worker killed mid-task, no worker)"""
+        pool = Pool()
+        Line = pool.get('sale.line')
+        since = dt.datetime.now() - STALLED_AFTER
+        lines = Line.search([
+                ('intake_reserved', '>', 0),
+                ('sale.state', '=', 'confirmed'),
+                ('sale.create_date', '<', since),
+                ])
+        sales = cls.browse(sorted({l.sale.id for l in lines}))
+        for sale in sales:
+            cls.process([sale])
+
     @property
     def open_shipments(self):
         return [s for s in self.shipments
@@ -158,6 +221,7 @@ class Sale(metaclass=PoolMeta):
         Shipment = pool.get('stock.shipment.out')
         sales = [s for s in sales
             if s.o2o_state == 'reserved' and s.fulfilment == 'pickup']
+        cls.process_held(sales)
         shipments = [sh for s in sales for sh in s.open_shipments]
         with without_check_access():
             Shipment.assign_try(shipments)
@@ -205,6 +269,7 @@ class Sale(metaclass=PoolMeta):
                     sale=sale.rec_name,
                     amount=Lang.get().currency(
                         sale.total_amount, sale.currency)))
+        cls.process_held(sales)
         with without_check_access():
             Shipment.do([sh for s in sales for sh in s.open_shipments])
         for sale in sales:
@@ -239,6 +304,7 @@ class Sale(metaclass=PoolMeta):
         pool = Pool()
         Shipment = pool.get('stock.shipment.out')
         sales = [s for s in sales if s.o2o_state in OPEN_STATES]
+        cls.process_held(sales)
         shipments = [sh for s in sales for sh in s.open_shipments]
         with without_check_access():
             Shipment.assign_try(shipments)
@@ -277,6 +343,7 @@ class Sale(metaclass=PoolMeta):
         Line = pool.get('sale.line')
         Shipment = pool.get('stock.shipment.out')
         sales = [s for s in sales if s.o2o_state in OPEN_STATES]
+        cls.process_held(sales)
         shipments = [sh for s in sales for sh in s.open_shipments]
         with without_check_access():
             Shipment.cancel(shipments)
@@ -314,6 +381,35 @@ class Sale(metaclass=PoolMeta):
         with without_check_access():
             cls.save(sales)
             Event.save([Event(sale=s, state=state) for s in sales])
+
+
+class SaleLine(metaclass=PoolMeta):
+    __name__ = 'sale.line'
+
+    intake_reserved = fields.Float(
+        "Held at Intake", readonly=True,
+        help="The quantity reserved on the store's stock level when the "
+        "order was accepted, until its moves take over.")
+
+    @classmethod
+    def held_needs(cls, lines):
+        """Return {(product id, warehouse id): quantity in the product's
+        unit} held at intake for the lines"""
+        pool = Pool()
+        Uom = pool.get('product.uom')
+        needs = defaultdict(float)
+        for line in lines:
+            if line.intake_reserved:
+                needs[(line.product.id, line.sale.warehouse.id)] += (
+                    Uom.compute_qty(line.unit, line.intake_reserved,
+                        line.product.default_uom))
+        return dict(needs)
+
+    @classmethod
+    def copy(cls, lines, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('intake_reserved')
+        return super().copy(lines, default=default)
 
 
 class Event(ModelSQL, ModelView):

@@ -16,6 +16,10 @@ class UnknownCodeError(UserError):
     pass
 
 
+class BusyError(UserError):
+    "Too many calls wait for the same goods or records: try again"
+
+
 class POSSaleReopenError(UserError):
     pass
 

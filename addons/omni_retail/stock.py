@@ -1,7 +1,9 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import logging
+import threading
 from collections import defaultdict
+from contextlib import contextmanager
 
 from sql import Conflict
 from sql.functions import CurrentTimestamp
@@ -18,6 +20,9 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .exceptions import StockShortageError, TransferError, UnknownCodeError
 
 logger = logging.getLogger(__name__)
+
+# The level changes of the Level.batched() block running in this thread
+_batch = threading.local()
 
 # The move fields whose change can change a stock level
 LEVEL_FIELDS = {
@@ -107,6 +112,10 @@ class Level(ModelSQL, ModelView):
     def apply(cls, deltas):
         """Add deltas {(product, warehouse): (on hand, reserved)} to levels,
         in product order so that concurrent writers do not deadlock"""
+        pending = getattr(_batch, 'deltas', None)
+        if pending is not None:
+            pending.update(_add(pending, deltas))
+            return
         transaction = Transaction()
         table = cls.__table__()
         cursor = transaction.connection.cursor()
@@ -125,6 +134,46 @@ class Level(ModelSQL, ModelView):
                 # The row was inserted by a transaction this one cannot see
                 raise backend.DatabaseOperationalError(
                     "stock level row not visible")
+
+    @classmethod
+    @contextmanager
+    def batched(cls):
+        """Apply the level changes of the block at once when it ends: changes
+        that cancel out (a reservation handed over to the moves that take
+        its place) leave the rows untouched, so not locked"""
+        if getattr(_batch, 'deltas', None) is not None:
+            yield
+            return
+        _batch.deltas = {}
+        try:
+            yield
+            deltas = _batch.deltas
+        finally:
+            _batch.deltas = None
+        cls.apply(deltas)
+
+    @classmethod
+    def turns(cls, keys):
+        """Return the names of the turns (omni_retail.tools.take_turns) on
+        the levels of (product, warehouse) keys"""
+        return [f'{cls.__name__},{p},{w}' for p, w in sorted(keys)]
+
+    @classmethod
+    def hold(cls, needs):
+        """Reserve needs {(product, warehouse): quantity} on the levels for
+        an order whose moves come later, all or nothing: raise
+        StockShortageError if a level is short. The caller holds its turns
+        on the levels."""
+        # Stock integrity, not a read by the user: whoever sells sees all
+        with without_check_access():
+            levels = cls.get({p for p, _ in needs}, {w for _, w in needs})
+        cls.refuse_short(needs, levels)
+        cls.apply({k: (0, q) for k, q in needs.items()})
+
+    @classmethod
+    def unhold(cls, needs):
+        "Give back the reservation of needs made by hold"
+        cls.apply({k: (0, -q) for k, q in needs.items()})
 
     @classmethod
     def _ensure(cls, keys):
@@ -212,6 +261,12 @@ class Level(ModelSQL, ModelView):
         return {k: tuple(v) for k, v in result.items()}
 
     @classmethod
+    def held(cls):
+        """Return {(product, warehouse): quantity} reserved by hold for
+        orders whose moves do not exist yet"""
+        return {}
+
+    @classmethod
     def reconcile(cls, repair=False):
         """Compare every level with stock Tryton's computed quantities.
 
@@ -225,6 +280,9 @@ class Level(ModelSQL, ModelView):
             k: (on_hand, on_hand - after_reserve)
             for k, (on_hand, after_reserve)
             in cls.computed_quantities(warehouses).items()}
+        for key, quantity in cls.held().items():
+            on_hand, reserved = computed.get(key, (0, 0))
+            computed[key] = (on_hand, reserved + quantity)
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.select(

@@ -1,6 +1,8 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import hashlib
+import logging
+import threading
 from contextlib import contextmanager
 
 from sql import Select
@@ -11,17 +13,28 @@ from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
+from trytond import config
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
+
+from .exceptions import BusyError
+
+logger = logging.getLogger(__name__)
+# How long a call waits for its turn before it is told to try again
+TURN_TIMEOUT = config.getfloat('omni', 'turn_timeout', default=20)
+_turns = threading.local()
 
 
 def queue_behind(name):
     """Let one transaction at a time work on name (an order, a phone…).
+    Nothing to do when the transaction holds its turn on name.
 
     A transaction that had to wait for another is sent back to be retried
     (DatabaseOperationalError, as the RPC dispatcher does), since its
     snapshot predates what the other one wrote. Without this, transactions
     inserting the same unique value deadlock and keep on retrying."""
+    if holds_turns([name]):
+        return
     transaction = Transaction()
     database = transaction.database
     key = lock_key(name)
@@ -91,8 +104,10 @@ def lock_and_touch(Model, records):
     A lock granted after a rival committed without changing the rows would
     leave this transaction reading a snapshot without the rival's work:
     changing the rows makes PostgreSQL refuse such a late lock, so the
-    rival's waiters retry with a fresh snapshot."""
-    Model.lock(records)
+    rival's waiters retry with a fresh snapshot. Rows the transaction holds
+    its turn on (see take_turns) are only marked: their writers queue."""
+    if not holds_turns(record_turns(Model, records)):
+        Model.lock(records)
     transaction = Transaction()
     table = Model.__table__()
     cursor = transaction.connection.cursor()
@@ -101,3 +116,98 @@ def lock_and_touch(Model, records):
         cursor.execute(*table.update(
                 [table.write_date], [CurrentTimestamp()],
                 where=fields.SQL_OPERATORS['in'](table.id, list(sub_ids))))
+
+
+def record_turns(Model, records):
+    "Return the names of the turns on the records of Model"
+    return [f'{Model.__name__},{int(r)}' for r in records]
+
+
+class TurnRestart(TransactionError):
+    "Restart the transaction: its turn came after its snapshot was taken"
+
+
+class _Turn:
+    """Session advisory locks on keys, held on a connection of their own
+    from the moment they are granted until the end of the transaction that
+    works with them"""
+
+    def __init__(self, database, keys):
+        self.database_name = database.name
+        self.keys = frozenset(keys)
+        self.transaction = None
+        self.database = database
+        self.connection = self.database.get_connection(autocommit=True)
+        self.taken = []
+        try:
+            cursor = self.connection.cursor()
+            cursor.execute("SELECT set_config('lock_timeout', %s, false)",
+                (f'{int(TURN_TIMEOUT * 1000)}ms',))
+            # In key order: two calls never wait for each other crosswise
+            for key in sorted(self.keys):
+                cursor.execute('SELECT pg_advisory_lock(%s)', (key,))
+                self.taken.append(key)
+        except backend.DatabaseOperationalError as e:
+            self.release()
+            logger.warning("no turn after %s s on %d keys",
+                TURN_TIMEOUT, len(self.keys))
+            raise BusyError(gettext('omni_retail.msg_busy')) from e
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self):
+        if getattr(_turns, 'turn', None) is self:
+            _turns.turn = None
+        if self.connection is None:
+            return
+        connection, self.connection = self.connection, None
+        try:
+            cursor = connection.cursor()
+            for key in reversed(self.taken):
+                cursor.execute('SELECT pg_advisory_unlock(%s)', (key,))
+            cursor.execute('RESET lock_timeout')
+            self.database.put_connection(connection)
+        except Exception:
+            logger.exception("releasing a turn failed")
+            connection.close()
+            self.database.put_connection(connection)
+
+
+def take_turns(names):
+    """Wait for this transaction's turn on each of names (a product's stock
+    level, an order reference, a phone…), behind the transactions that hold
+    them, and keep it until the transaction ends.
+
+    A call that needs every lock at its start asks for all of them here,
+    before any work: the transaction restarts once, after the wait, so that
+    its snapshot holds what the previous holders committed. Waiting in line
+    takes the place of NOWAIT row locks, which under contention fail the
+    callers instead of queueing them; a wait longer than TURN_TIMEOUT ends
+    in a BusyError. SQLite writes one transaction at a time: nothing to do.
+    """
+    if backend.name != 'postgresql' or not names:
+        return
+    transaction = Transaction()
+    keys = {lock_key(n) for n in names}
+    turn = getattr(_turns, 'turn', None)
+    if turn is not None:
+        if (turn.database_name == transaction.database.name
+                and keys <= turn.keys
+                and turn.transaction in {None, transaction}):
+            if turn.transaction is None:
+                # The restart after the wait: held until this one ends
+                turn.transaction = transaction
+                transaction.atexit(turn.release)
+            return
+        turn.release()
+    _turns.turn = _Turn(transaction.database, keys)
+    raise TurnRestart()
+
+
+def holds_turns(names):
+    "Whether the transaction holds its turn on each of names"
+    turn = getattr(_turns, 'turn', None)
+    return bool(names) and turn is not None and (
+        turn.transaction is Transaction()
+        and {lock_key(n) for n in names} <= turn.keys)

@@ -3,11 +3,11 @@
 from .tools import (
     TranslationTestMixin, at_once, create_goods, create_mall, create_store,
     create_till_chain,
-    receive, run_committed, set_company_country,
+    receive, run_committed, run_dispatched, set_company_country,
     run_scenario, scenarios, warnings_confirmed)
 
 __all__ = [
     'TranslationTestMixin', 'at_once', 'create_goods', 'create_mall', 'create_store',
     'create_till_chain', 'receive',
-    'run_committed', 'run_scenario', 'scenarios', 'set_company_country',
+    'run_committed', 'run_dispatched', 'run_scenario', 'scenarios', 'set_company_country',
     'warnings_confirmed']

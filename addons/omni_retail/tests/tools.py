@@ -206,6 +206,41 @@ def run_committed(work, context=None, user=1, attempts=500):
     raise TimeoutError(f"gave up after {attempts} attempts")
 
 
+def run_dispatched(work, context=None, user=1, retry=5):
+    """Run work in its own committed transaction exactly as the RPC
+    dispatcher does: restart with the locks it asks for, retry retry times
+    when a concurrent transaction won, then let the error reach the caller
+    (an HTTP 503 behind the dispatcher), as does a failure to take the
+    locks at the restart. Return (work's result, restarts and retries, the
+    ids of the tasks it queued, which the dispatcher would then run)"""
+    extras = {}
+    restarts = retries = 0
+    while True:
+        if retries:
+            time.sleep(0.02 * retries)
+        with Transaction().start(
+                DB_NAME, user, context=context, **extras) as transaction:
+            try:
+                result = work()
+            except TransactionError as e:
+                transaction.rollback()
+                transaction.tasks.clear()
+                e.fix(extras)
+                restarts += 1
+                continue
+            except backend.DatabaseOperationalError:
+                if retries < retry:
+                    transaction.rollback()
+                    transaction.tasks.clear()
+                    retries += 1
+                    continue
+                raise
+            transaction.commit()
+            tasks = list(transaction.tasks)
+            transaction.tasks.clear()
+        return result, restarts + retries, tasks
+
+
 def set_company_country(code='CN', name="China", config=None):
     """Give the company's address the country of code, so that phones are
     read as that country's numbers; return the company"""
