@@ -141,7 +141,7 @@ def health(request, database_name):
 def _health(request, pool):
     import datetime as dt
 
-    from sql import Literal, Null
+    from sql import Null
     from sql.aggregate import Count
     from sql.conditionals import Coalesce
 
@@ -150,7 +150,7 @@ def _health(request, pool):
     now = dt.datetime.now()  # as ir.queue stamps its tasks
     due = (queue.dequeued_at == Null) & (
         (queue.scheduled_at == Null) | (queue.scheduled_at <= now))
-    cursor.execute(*queue.select(Count(Literal('*')), where=due))
+    cursor.execute(*queue.select(Count(queue.id), where=due))
     waiting, = cursor.fetchone()
     cursor.execute(*queue.select(queue.scheduled_at, queue.enqueued_at,
             where=due, limit=1,
