@@ -4,9 +4,11 @@
 
     python scripts/demo.py [--database omni_demo] [--reset] [--small]
 
-A new database is created and the omni modules activated with Chinese
-loaded; an existing one is updated when the modules' source changed since
-its last update, and keeps its data.
+The database is a SQLite file under TRYTOND_DATABASE__PATH (var/) or, when
+TRYTOND_DATABASE__URI is postgresql://…, a PostgreSQL database created on
+that server.  A new database is created and the omni modules activated with
+Chinese loaded; an existing one is updated when the modules' source changed
+since its last update, and keeps its data.
 """
 import argparse
 import hashlib
@@ -53,8 +55,39 @@ def server_connection():
         database.close()
 
 
+def backend_name():
+    from trytond import backend
+    return backend.name
+
+
+def server_has_database(connection, name):
+    "Whether the PostgreSQL server holds name, a Tryton database or not"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT 1 FROM pg_database WHERE datname = %s', (name,))
+        return bool(cursor.fetchone())
+
+
+def check_server():
+    "Exit with a clear message when the PostgreSQL server does not answer"
+    if backend_name() != 'postgresql':
+        return
+    from trytond import backend, config
+    try:
+        with server_connection():
+            pass
+    except backend.DatabaseOperationalError as error:
+        uri = config.get('database', 'uri').split('@')[-1]
+        sys.exit(f"PostgreSQL at {uri} does not answer: {error}")
+
+
 def create_database(name):
     with server_connection() as (database, connection):
+        if (backend_name() == 'postgresql'
+                and server_has_database(connection, name)):
+            # Left empty by a creation that did not finish: trytond-admin
+            # initialises it
+            return
         database.create(connection, name)
 
 
@@ -78,14 +111,16 @@ def trytond_admin(config_file, name, *arguments):
 
 def prepare_database(config_file, name, reset):
     "Create, activate or update the database; return what was done"
-    stamp = ROOT / 'var' / f'{name}.source-hash'
+    # One stamp per backend: a SQLite and a PostgreSQL demo may share a name
+    suffix = '' if backend_name() == 'sqlite' else f'.{backend_name()}'
+    stamp = ROOT / 'var' / f'{name}{suffix}.source-hash'
     current = source_hash()
     if reset and database_exists(name):
         print(f"Dropping database {name}")
         drop_database(name)
         stamp.unlink(missing_ok=True)
     if not database_exists(name):
-        print(f"Creating database {name} and activating "
+        print(f"Creating {backend_name()} database {name} and activating "
             f"{', '.join(MODULES)} (about a minute)")
         create_database(name)
         trytond_admin(config_file, name, '--all',
@@ -151,7 +186,9 @@ def main(argv=None):
     parser.add_argument('--small', action='store_true',
         help="load a smaller chain (fewer products, customers and days), "
         "for quick checks")
-    parser.add_argument('--url', default='http://127.0.0.1:8000/')
+    parser.add_argument('--url', default='http://%s/' % (
+            os.environ.get('TRYTOND_WEB__LISTEN') or '127.0.0.1:8000'
+            ).split(',')[0])
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)
@@ -161,6 +198,7 @@ def main(argv=None):
     import trytond.config as tconfig
     tconfig.update_etc(args.config)
 
+    check_server()
     prepare_database(args.config, args.database, args.reset)
     load_demo(args.config, args.database, args.small)
     print_logins(args.database, args.url)
