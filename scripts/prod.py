@@ -11,7 +11,9 @@ Starts, each in its own process group:
     which has a single writer) listening on TRYTOND_WEB__LISTEN
     (default 127.0.0.1:8000);
   - cron: trytond-cron, the scheduled jobs;
-  - worker: trytond-worker, the queue (ir.queue).
+  - worker: trytond-worker, the queue (ir.queue); on SQLite, which has no
+    LISTEN for trytond-worker to wait on, a loop of this script that polls
+    ir.queue with trytond's own pull and run_task.
 The database is DATABASE at TRYTOND_DATABASE__URI.  The queue is handed to
 the worker by TRYTOND_QUEUE__WORKER=True and the caches of all processes are
 kept coherent by TRYTOND_CACHE__CLEAN_TIMEOUT=0 (PostgreSQL LISTEN/NOTIFY;
@@ -77,6 +79,69 @@ class Child:
         return True
 
 
+def poll_queue(database_name, config_file, interval=1):
+    """Run the queue of a SQLite database: trytond-worker waits on LISTEN
+    and ir.queue's pull fails on SQLite, so take the due tasks here, oldest
+    first as pull does, and run each with trytond's run_task"""
+    import datetime as dt
+
+    from sql import Null
+
+    import trytond.config as config
+    config.update_etc(str(config_file))
+    from trytond import backend
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    from trytond.worker import run_task
+
+    Pool.start()
+    pool = Pool(database_name)
+    with Transaction().start(database_name, 0, readonly=True):
+        pool.init()
+    queue = pool.get('ir.queue').__table__()
+    database = backend.Database(database_name).connect()
+    print(f"prod: polling the queue of {database_name} every {interval} s",
+        flush=True)
+
+    def take():
+        "Return the id of the oldest due task, marked as taken, or None"
+        now = dt.datetime.now()
+        connection = database.get_connection(autocommit=True)
+        try:
+            cursor = connection.cursor()
+            cursor.execute(*queue.select(queue.id,
+                    where=(queue.dequeued_at == Null) & (
+                        (queue.scheduled_at == Null)
+                        | (queue.scheduled_at <= now)),
+                    order_by=[queue.scheduled_at.nulls_first,
+                        queue.expected_at.nulls_first, queue.id],
+                    limit=1))
+            row = cursor.fetchone()
+            if row:
+                cursor.execute(*queue.update([queue.dequeued_at], [now],
+                        where=(queue.id == row[0])
+                        & (queue.dequeued_at == Null)))
+                if cursor.rowcount != 1:
+                    row = None
+            return row[0] if row else None
+        except backend.DatabaseOperationalError:
+            return None  # locked by a writer: next time
+        finally:
+            if connection.in_transaction:
+                connection.commit()
+            database.put_connection(connection)
+
+    try:
+        while True:
+            task_id = take()
+            if task_id:
+                run_task(pool, task_id)
+            else:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+
+
 def backend_of(config_file):
     import trytond.config as config
     config.update_etc(str(config_file))
@@ -134,7 +199,11 @@ def main(argv=None):
         help="processes of trytond-worker (default: the cores)")
     parser.add_argument('--dev-server', action='store_true',
         help="serve with trytond's development server instead of gunicorn")
+    parser.add_argument('--poll-queue', action='store_true',
+        help=argparse.SUPPRESS)  # the queue worker of a SQLite database
     args = parser.parse_args(argv)
+    if args.poll_queue:
+        return poll_queue(args.database, Path(args.config).resolve())
 
     os.chdir(ROOT)
     config_file = Path(args.config).resolve()
@@ -179,10 +248,15 @@ def main(argv=None):
         ('web', web, signal.SIGTERM),
         ('cron', [str(bin_ / 'trytond-cron'), '-c', str(config_file),
                 '-d', args.database, '-n', '1'], signal.SIGINT),
-        ('worker', [str(bin_ / 'trytond-worker'), '-c', str(config_file),
-                '-d', args.database, '-n', str(queue_processes)],
-            signal.SIGINT),
         ]
+    if backend == 'sqlite':
+        commands.append(('worker', [sys.executable, __file__, '--poll-queue',
+                    '-c', str(config_file), '-d', args.database],
+                signal.SIGINT))
+    else:
+        commands.append(('worker', [str(bin_ / 'trytond-worker'),
+                    '-c', str(config_file), '-d', args.database,
+                    '-n', str(queue_processes)], signal.SIGINT))
 
     stopping = []
 
