@@ -12,13 +12,40 @@ from trytond.i18n import gettext
 from trytond.model import Model
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 
 from omni_members.party import mask_phone, phone_key
 
 from .exceptions import TillError
 
 PRODUCTS_FOUND = 20
+
+
+class _LocksError(TransactionError):
+    "Restart the transaction with all the locks of its errors taken"
+
+    def __init__(self, errors):
+        super().__init__()
+        self.errors = errors
+
+    def fix(self, extras):
+        super().fix(extras)
+        for error in self.errors:
+            error.fix(extras)
+
+
+def lock_all(locks):
+    """Lock the records of each (Model, records) of locks, in their order;
+    restart the transaction once for all those not locked at its start"""
+    errors = []
+    for Model, records in locks:
+        try:
+            Model.lock(records)
+        except TransactionError as error:
+            errors.append(error)
+    if errors:
+        raise _LocksError(errors)
 
 
 class Till(Model):
@@ -157,6 +184,7 @@ class Till(Model):
         a new one if sale_id is None"""
         pool = Pool()
         Line = pool.get('sale.point.sale.line')
+        TillSale = pool.get('sale.point.sale')
         product = cls.product(code)
         quantity = cls.quantity(quantity)
         sale = cls.till_sale(sale_id)
@@ -170,7 +198,7 @@ class Till(Model):
         cls.check_stock(sale, product, line.quantity)
         line.amount = line.on_change_with_amount()
         line.save()
-        return cls.describe(cls.till_sale(sale.id))
+        return cls.describe(TillSale(sale.id))
 
     @classmethod
     def set_quantity(cls, sale_id, line_id, quantity):
@@ -213,22 +241,40 @@ class Till(Model):
         return quantity
 
     @classmethod
-    def lock_for_payment(cls, sale):
-        """Lock what paying the sale locks: its goods' stock levels and its
-        till's numbering; the transaction restarts with the locks before the
-        payment's work rather than after it"""
+    def lock_for_payment(cls, sale, method, done):
+        """Lock at once everything paying the sale by method locks: when
+        the payment makes the sale done (done), its goods' stock levels and
+        its till's numbering; the member's ledgers when the sale earns
+        points or the method takes them. The transaction restarts once,
+        with every lock taken at its start (levels in product order, the
+        member, the numbering), rather than once per lock after work."""
         pool = Pool()
         Level = pool.get('omni.stock.level')
+        Party = pool.get('party.party')
         Sequence = pool.get('ir.sequence.strict')
-        warehouse = sale.point.storage_location.warehouse
-        needs = defaultdict(float)
-        for line in sale.lines:
-            if line.product and line.product.type == 'goods':
-                needs[(line.product.id, warehouse.id)] += line.quantity
-        Level.check_available(
-            {k: q for k, q in needs.items() if q > 0})
-        # Tryton numbers the sale with its till's strict sequence, locked
-        Sequence.lock([sale.point.sequence])
+        locks = []
+        if done:
+            warehouse = sale.point.storage_location.warehouse
+            needs = defaultdict(float)
+            for line in sale.lines:
+                if line.product and line.product.type == 'goods':
+                    needs[(line.product.id, warehouse.id)] += line.quantity
+            needs = {k: q for k, q in needs.items() if q > 0}
+            # Stock integrity, not a read by the user: whoever sells sees all
+            with without_check_access():
+                levels = Level.get(
+                    {p for p, _ in needs}, {w for _, w in needs})
+            # What is short already does not queue for the locks
+            Level.refuse_short(needs, levels)
+            locks.append(
+                (Level, [levels[k] for k in sorted(needs) if k in levels]))
+        if sale.member and (done or method.omni_ledger):
+            # The points and stored value ledgers lock their member
+            locks.append((Party, [sale.member]))
+        if done and not sale.number:
+            # Tryton numbers the sale with its till's strict sequence
+            locks.append((Sequence, [sale.point.sequence]))
+        lock_all(locks)
 
     @classmethod
     def check_stock(cls, sale, product, quantity):
@@ -309,8 +355,7 @@ class Till(Model):
         if amount > due and not method.cash:
             raise TillError(gettext('omni_o2o.msg_till_overpaid',
                     method=method.rec_name))
-        if amount >= due:
-            cls.lock_for_payment(sale)
+        cls.lock_for_payment(sale, method, amount >= due)
         payments = [Payment(sale=sale, method=method, amount=amount)]
         change = max(amount - due, 0)
         if change:
@@ -320,7 +365,7 @@ class Till(Model):
         if not sale.amount_to_pay:
             TillSale.process([sale])
         return dict(cls.describe(TillSale(sale.id)), change=str(change),
-            session=cls.describe_session(sale.omni_store))
+            session=cls.describe_session(cls.store()))
 
     @classmethod
     def amount(cls, value):
@@ -396,10 +441,11 @@ class Till(Model):
 
     @classmethod
     def describe(cls, sale):
-        "Return what the page shows of the sale, and prints on the receipt"
+        """Return what the page shows of the sale, and prints on the receipt;
+        the sale is one of the cashier's till (till_sale)"""
         pool = Pool()
         Points = pool.get('omni.member.points')
-        store = sale.omni_store
+        store = cls.store()
 
         def money(amount):
             return str(sale.currency.round(amount or 0))
@@ -432,8 +478,10 @@ class Till(Model):
             'payments': [{'method': p.method.name, 'amount': money(p.amount)}
                 for p in sale.payments],
             'member': cls.describe_member(member) if member else None,
+            # Members earn their points when the sale is done
             'points_earned': sum(l.points for l in Points.for_origins(
-                        [sale], ['earn', 'reverse'])),
+                        [sale], ['earn', 'reverse']))
+            if sale.state in {'done', 'posted'} else 0,
             }
 
     @classmethod

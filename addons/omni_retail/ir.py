@@ -10,7 +10,7 @@ class Rule(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.domain.help += (
-            '\n- "omni_warehouses" as list of ids of the warehouses of the '
+            '\n- "omni_warehouses" as tuple of ids of the warehouses of the '
             "user's store")
 
     @classmethod

@@ -1,9 +1,14 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from weakref import WeakKeyDictionary
+
 from trytond.model import fields
 from trytond.pool import PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
+
+# {transaction: {user id: (transaction's write counter, warehouse ids)}}
+_omni_warehouses = WeakKeyDictionary()
 
 
 class User(metaclass=PoolMeta):
@@ -19,10 +24,22 @@ class User(metaclass=PoolMeta):
 
     @classmethod
     def get_omni_warehouses(cls):
-        "Return the ids of the warehouses of the current user's store"
-        user_id = Transaction().user
+        """Return the tuple of the ids of the warehouses of the current
+        user's store.
+
+        A tuple: it is part of the key of the access rules' cache
+        (ir.rule._get_cache_key), which must be hashable. It is kept for
+        the transaction until the transaction writes anything, as every
+        rule check asks for it."""
+        transaction = Transaction()
+        user_id = transaction.user
         if not user_id:
-            return []
-        with without_check_access():
-            store = cls(user_id).omni_store
-            return [store.warehouse.id] if store else []
+            return ()
+        known = _omni_warehouses.setdefault(transaction, {})
+        counter, warehouses = known.get(user_id, (None, None))
+        if counter != transaction.counter:
+            with without_check_access():
+                store = cls(user_id).omni_store
+                warehouses = (store.warehouse.id,) if store else ()
+            known[user_id] = (transaction.counter, warehouses)
+        return warehouses
