@@ -3,7 +3,7 @@
 """Chain load test over HTTP against production mode.
 
     python bench/load.py [--seconds 40] [--workers 1,2,4] [--stores 3]
-                         [--no-paced] [--keep]
+                         [--no-paced] [--keep] [--reuse]
 
 Sets up the PostgreSQL database bench_load (omni_o2o activated from the
 benchmarks' template cache): K stores with their tills and cashiers, goods
@@ -27,7 +27,18 @@ After the load it waits (bounded) for the queue to drain, checks the
 database (stock levels equal Tryton's computed stock, nothing available
 below zero, ledgers sum, each accepted order reserved once, every queued
 task done) and prints a table of every run side by side, with the targets.
-A last run with 2 workers is paced at 70 % of the 2-worker maximum.
+A last run with 2 workers is paced at 70 % of the 2-worker maximum: each
+thread at 70 % of the units (till sales, orders, lookups) it finished then.
+
+Each run measures --seconds after one warm-up unit per thread; calls
+started in that window give the latencies, units finished in it the rates;
+errors count from the warm-up to the last call.  Production mode's output
+goes to var/bench-load/<run>.log.  Set-up takes about a minute once the
+activated database is cached (var/db-cache-bench, per digest of the
+modules' source; the first activation after a change of addons/ takes
+several minutes), each run about a minute and a half.  --keep leaves the
+database, --reuse loads it again without the set-up (the data of earlier
+runs stays, and so do their queue tasks).
 """
 import argparse
 import base64
@@ -459,6 +470,8 @@ class Load:
         self.recorder = Recorder()
         self.accepted = []  # (channel, reference, number), warm-up too
         self.rates = rates or {}  # thread name: units per second (paced)
+        self.cpu = None  # a function measuring the server's CPU
+        self.cpu_marks = []
         self.units = Counter()  # thread name: units done
         self.stop = threading.Event()
 
@@ -481,9 +494,13 @@ class Load:
         for worker in workers:
             worker.start()
         ready.wait()
+        if self.cpu:
+            self.cpu_marks.append(self.cpu())
         self.recorder.start = time.monotonic()
         self.stop.wait(seconds)
         self.recorder.end = time.monotonic()
+        if self.cpu:
+            self.cpu_marks.append(self.cpu())
         self.stop.set()
         for worker in workers:
             worker.join(timeout=130)
@@ -609,6 +626,58 @@ class Load:
                 raise CallError(200, 'member not found')
             recorder.count('member lookup')
         return unit
+
+
+# -- CPU of the server ---------------------------------------------------------
+
+TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def processes():
+    "Return {pid: (parent pid, CPU seconds)} of every process"
+    result = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        result[int(entry)] = (int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / TICKS)
+    return result
+
+
+def server_cpu(roots):
+    """Return (CPU seconds of the production processes started from
+    roots and their descendants, {pid: CPU seconds} of the PostgreSQL
+    backends of the database)"""
+    table = processes()
+    children = defaultdict(list)
+    for pid, (parent, _) in table.items():
+        children[parent].append(pid)
+    todo, seen = list(roots), set()
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.add(pid)
+            todo.extend(children[pid])
+    try:
+        with connect() as connection:
+            backends = [pid for pid, in connection.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                    (DB_NAME,))]
+    except psycopg.Error:
+        backends = []
+    return (sum(table[p][1] for p in seen if p in table),
+        {p: table[p][1] for p in backends if p in table})
+
+
+def cpu_used(before, after):
+    "Return (server CPU s, PostgreSQL CPU s) between two server_cpu()"
+    return (after[0] - before[0],
+        sum(cpu - before[1].get(pid, 0) for pid, cpu in after[1].items()))
 
 
 # -- the queue ---------------------------------------------------------------
@@ -767,6 +836,8 @@ def one_run(label, workers, chain, args, rates=None):
     log(f"  {production.how} on {HOST}:{production.port}, "
         f"log {production.log_path.relative_to(ROOT)}")
     load = Load(production.port, chain, args, label, rates)
+    roots = [p.pid for p in production.processes]
+    load.cpu = lambda: server_cpu(roots)
     sampler = QueueSampler()
     sampler.start()
     try:
@@ -791,6 +862,8 @@ def one_run(label, workers, chain, args, rates=None):
         'recorder': recorder, 'units': dict(load.units),
         'queue': sampler.samples, 'drained': drained, 'final': final, 'checks': results,
         'how': production.how,
+        'cpu': cpu_used(*load.cpu_marks) if len(load.cpu_marks) == 2
+        else (0, 0),
         }
 
 
@@ -828,6 +901,12 @@ def table(runs):
                     f"{percentile(lat, p):.0f}" if lat else '-'
                     for p in (0.5, 0.95, 0.99)))
         row(f"{kind} p50/95/99 ms", values)
+    row("server cores used: web+queue/PG", [
+            f"{r['cpu'][0] / r['elapsed']:.2f}/{r['cpu'][1] / r['elapsed']:.2f}"
+            for r in runs])
+    row("server CPU ms per HTTP call", [
+            f"{1000 * sum(r['cpu']) / max(1, sum(len(v) for v in r['recorder'].latencies.values())):.0f}"
+            for r in runs])
     row("errors", [str(sum(r['recorder'].errors.values())) for r in runs])
     row("queue waiting max", [
             str(max((s[0] for s in r['queue']), default=0)) for r in runs])
