@@ -11,6 +11,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
+from omni_retail.tools import lock_first
+
 from .exceptions import MemberRequiredError, MemberConfigurationError
 from .party import phone_key
 
@@ -366,6 +368,11 @@ class Sale(metaclass=PoolMeta):
         pool = Pool()
         Party = pool.get('party.party')
         Points = pool.get('omni.member.points')
+        # The members' rows, locked by their points, with the sales' rows
+        # Tryton locks: one restart, before the work
+        lock_first((cls, sales), (Party, sorted(
+                    {s.party for s in sales if s.party.member_number},
+                    key=lambda p: p.id)))
         super().process(sales)
         sales = [s for s in sales
             if s.state in {'processing', 'done'} and s.party.member_number

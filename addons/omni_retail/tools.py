@@ -118,6 +118,32 @@ def lock_and_touch(Model, records):
                 where=fields.SQL_OPERATORS['in'](table.id, list(sub_ids))))
 
 
+class _LocksFirst(TransactionError):
+    "Restart the transaction with every lock asked for at once"
+
+    def __init__(self, errors):
+        super().__init__()
+        self.errors = errors
+
+    def fix(self, extras):
+        super().fix(extras)
+        for error in self.errors:
+            error.fix(extras)
+
+
+def lock_first(*locks):
+    """Lock the records of each (Model, records) of locks, all of them in
+    one go: a transaction that restarts to take them restarts once"""
+    errors = []
+    for Model, records in locks:
+        try:
+            Model.lock(records)
+        except TransactionError as error:
+            errors.append(error)
+    if errors:
+        raise _LocksFirst(errors)
+
+
 def record_turns(Model, records):
     "Return the names of the turns on the records of Model"
     return [f'{Model.__name__},{int(r)}' for r in records]
