@@ -449,10 +449,18 @@ class Till(Model):
 
         def money(amount):
             return str(sale.currency.round(amount or 0))
+        member = sale.member
+        coupons = cls.sale_coupons(sale)
+        # Without a level's or a coupon's discount, the line's price is the
+        # list price: no need to price the goods again
+        discounted = coupons or (member and member.member_level)
         lines = []
         for line in sale.lines:
-            list_price = (store.gross_price(line.product, abs(line.quantity))
-                if store and line.product else line.unit_gross_price)
+            if discounted and store and line.product:
+                list_price = store.gross_price(
+                    line.product, abs(line.quantity))
+            else:
+                list_price = line.unit_gross_price
             lines.append({
                     'id': line.id,
                     'code': line.product.code if line.product else None,
@@ -462,7 +470,9 @@ class Till(Model):
                     'list_price': money(list_price),
                     'amount': money(line.gross_amount),
                     })
-        member = sale.member
+        # Each of the sale's amounts computes the total: compute it once
+        total = sale.on_change_with_total()
+        paid = sale.on_change_with_amount_paid()
         return {
             'id': sale.id,
             'number': sale.number,
@@ -471,10 +481,10 @@ class Till(Model):
             'store': store.name if store else None,
             'cashier': sale.create_uid.name,
             'lines': lines,
-            'coupons': cls.sale_coupons(sale),
-            'total': money(sale.total),
-            'paid': money(sale.amount_paid),
-            'to_pay': money(sale.amount_to_pay),
+            'coupons': coupons,
+            'total': money(total),
+            'paid': money(paid),
+            'to_pay': money(total - paid),
             'payments': [{'method': p.method.name, 'amount': money(p.amount)}
                 for p in sale.payments],
             'member': cls.describe_member(member) if member else None,
@@ -486,11 +496,20 @@ class Till(Model):
 
     @classmethod
     def sale_coupons(cls, sale):
+        "Return the codes redeemed by the sale and their discounts"
         pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
         SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
-        with without_check_access():
-            return [{'code': c.number.number, 'discount': str(c.discount)}
-                for c in SaleCoupon.search([('sale', '=', sale.id)])]
+        relation = SaleCoupon.__table__()
+        number = Number.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*relation.join(number,
+                condition=number.id == relation.number
+                ).select(number.number, relation.discount,
+                where=relation.sale == sale.id,
+                order_by=[relation.id.asc]))
+        return [{'code': code, 'discount': str(Decimal(str(discount)))}
+            for code, discount in cursor]
 
     @classmethod
     def describe_member(cls, member):
