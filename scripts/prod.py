@@ -158,6 +158,11 @@ def database_exists(name):
         database.close()
 
 
+def plural(n, noun):
+    return f"{n} {noun}{'es' if noun.endswith('s') else 's'}" if n != 1 \
+        else f"1 {noun}"
+
+
 def listen_addresses():
     listen = os.environ.get('TRYTOND_WEB__LISTEN') or '127.0.0.1:8000'
     return [a.strip() for a in listen.split(',') if a.strip()]
@@ -276,9 +281,9 @@ def main(argv=None):
         detail = ''
         if name == 'web':
             detail = (' (trytond development server)' if args.dev_server
-                else f' ({workers} gunicorn sync workers)')
+                else f' (gunicorn, {plural(workers, "sync worker")})')
         elif name == 'worker':
-            detail = f' ({queue_processes} processes)'
+            detail = f' ({plural(queue_processes, "process")})'
         print(f"prod: started {name:6} pid {child.pid}{detail}", flush=True)
 
     status = 0
