@@ -161,12 +161,18 @@ PHONE_FORMATS = [
 
 
 class Progress:
-    "Print how far a long step has come, on one line when on a terminal"
+    """Print how far a long step has come: on one line rewritten in place on
+    a terminal; else (a log, a pipe) a line every tenth of the way, and at
+    least every `every` seconds"""
 
-    def __init__(self, label, total, out=sys.stdout):
+    def __init__(self, label, total, out=sys.stdout, every=30):
         self.label, self.total, self.out = label, total, out
         self.done = 0
+        self.every = every
         self._tty = out.isatty()
+        self._step = max(1, -(-total // 10))
+        self._next = self._step
+        self._start = self._last = time.monotonic()
 
     def advance(self, count=1):
         self.done += count
@@ -175,9 +181,16 @@ class Progress:
             if self.done >= self.total:
                 self.out.write("\n")
             self.out.flush()
-        elif self.done >= self.total:
-            self.out.write(f"  {self.label}: {self.done}/{self.total}\n")
+            return
+        now = time.monotonic()
+        if (self.done >= self.total or self.done >= self._next
+                or now - self._last >= self.every):
+            self.out.write(f"  {self.label}: {self.done}/{self.total}"
+                f" ({now - self._start:.0f} s)\n")
             self.out.flush()
+            self._last = now
+            while self._next <= self.done:
+                self._next += self._step
 
 
 def save_in_batches(records, label, out, size=50):
@@ -509,11 +522,17 @@ def server_transaction():
         yield Pool()
 
 
-def in_server_transaction(work, rng):
+def in_server_transaction(work, rng, extras=None):
     """Return work(pool) run in a server transaction, restarted with the
-    table locks it asks for as Tryton's dispatcher does"""
+    locks it asks for as Tryton's dispatcher does.
+
+    The loader is alone on its database: a lock asked for on some rows is
+    taken on their whole table, and extras, kept by the caller from one
+    transaction to the next, start the following ones with the tables
+    locked, so that only the first work restarts (each restart redoes it
+    all)."""
     config = get_config()
-    extras = {}
+    extras = {} if extras is None else extras
     state = rng.getstate()
     while True:
         try:
@@ -522,6 +541,10 @@ def in_server_transaction(work, rng):
                 return work(Pool())
         except TransactionError as error:
             error.fix(extras)
+            tables = extras.setdefault('_lock_tables', [])
+            for table in extras.pop('_lock_records', {}):
+                if table not in tables:
+                    tables.append(table)
             rng.setstate(state)
 
 
@@ -602,6 +625,17 @@ def _set_channel_prices(platform, products):
     platform.save()
 
 
+# Days of sales rung up in one transaction: Tryton's checks and workflows
+# cost mostly per call, so a batch of days costs little more than one day
+HISTORY_BATCH = 10
+# The tables the history's workflows lock (the cash sessions, the stock
+# levels, the tills' strict sequences, the members earning points): locked
+# from the start, no batch restarts to take them
+HISTORY_LOCKS = [
+    'sale_point_cash_session', 'omni_stock_level', 'ir_sequence_strict',
+    'party_party']
+
+
 def _sell_history(stores, online, products, days, rng, out):
     """Sell over the past days at every till and online, best sellers more
     often; return the number of till and online sales"""
@@ -611,24 +645,54 @@ def _sell_history(stores, online, products, days, rng, out):
     weights = [0 if i in unsold else w for i, w in enumerate(weights)]
     counts = {'till': 0, 'online': 0}
     progress = Progress("days of sales", days, out)
-    for days_ago in range(days, 0, -1):
-        date = dt.date.today() - dt.timedelta(days=days_ago)
-        day_rng = random.Random(rng.random())
+    locks = {'_lock_tables': list(HISTORY_LOCKS)}
+    today = dt.date.today()
+    dates = [today - dt.timedelta(days=d) for d in range(days, 0, -1)]
+    for i in range(0, days, HISTORY_BATCH):
+        batch = dates[i:i + HISTORY_BATCH]
+        batch_rng = random.Random(rng.random())
         till, online_sales = in_server_transaction(
-            lambda pool: _sell_day(
-                pool, stores, online, products, weights, date, day_rng),
-            day_rng)
+            lambda pool: _sell_days(
+                pool, stores, online, products, weights, batch, batch_rng),
+            batch_rng, locks)
         counts['till'] += till
         counts['online'] += online_sales
-        progress.advance()
+        progress.advance(len(batch))
     return counts
 
 
-def _sell_day(pool, stores, online, products, weights, date, rng):
-    "Return the numbers of till and online sales made on date"
-    catalog = pool.get('product.product').browse([p.id for p in products])
-    return (_sell_at_tills(pool, stores, catalog, weights, date, rng),
-        _sell_online(pool, online, catalog, weights, date, rng))
+def _sell_days(pool, stores, online, products, weights, dates, rng):
+    """Return the numbers of till and online sales made over dates, each
+    day's sales taking what the days before left on the shelves"""
+    Channel = pool.get('omni.channel')
+    catalog = _singles(pool.get('product.product'), products)
+    stores = Channel.browse([s.id for s in stores])
+    online = Channel.browse([c.id for c in online])
+    available = _available(pool, {c.warehouse for c in stores + online})
+    members = _members(pool)
+    till_sales, online_sales = [], []
+    for date in dates:
+        till_sales += _ring_up_tills(pool, stores, catalog, weights,
+            available, members, date, rng)
+        online_sales += _order_online(pool, online, catalog, weights,
+            available, members, date, rng)
+    _pay_at_tills(pool, till_sales, rng)
+    _deliver_online(pool, online_sales)
+    return len(till_sales), len(online_sales)
+
+
+def _singles(Model, records):
+    """Return an instance of Model for each record, read on its own: the
+    records of one browse() read every field for the whole list at once,
+    again after each write of the transaction, so a line's product would
+    compute its prices and taxes for the whole catalog"""
+    return [Model(int(r)) for r in records]
+
+
+def _members(pool):
+    Party = pool.get('party.party')
+    return _singles(Party, Party.search(
+            [('member_number', '!=', None)], limit=200))
 
 
 def _pick_lines(products, weights, available, rng, count):
@@ -642,59 +706,68 @@ def _pick_lines(products, weights, available, rng, count):
     return list(lines.items())
 
 
-def _available(pool, warehouse, products):
+def _available(pool, warehouses):
+    """Return {warehouse id: {product id: available}} of the stock levels,
+    read at once: what the sales of the batch take is kept here"""
     Level = pool.get('omni.stock.level')
-    levels = Level.get({p.id for p in products}, {warehouse.id})
-    return {p: level.available for (p, _), level in levels.items()}
+    table = Level.__table__()
+    cursor = Transaction().connection.cursor()
+    warehouse_ids = sorted(w.id for w in warehouses)
+    cursor.execute(*table.select(table.warehouse, table.product,
+            Level._available_column(table),
+            where=table.warehouse.in_(warehouse_ids)))
+    available = {w: {} for w in warehouse_ids}
+    for warehouse, product, quantity in cursor:
+        available[warehouse][product] = quantity
+    return available
 
 
-def _sell_at_tills(pool, stores, products, weights, date, rng):
-    "Ring up a day of sales at each store's till, some for members"
-    Channel = pool.get('omni.channel')
-    Member = pool.get('party.party')
-    Method = pool.get('sale.point.payment.method')
-    Payment = pool.get('sale.point.payment')
+def _ring_up_tills(pool, stores, products, weights, available, members,
+        date, rng):
+    "Return a day of sales rung up at each store's till, some for members"
     Sale = pool.get('sale.point.sale')
     Line = pool.get('sale.point.sale.line')
-    members = Member.search([('member_number', '!=', None)], limit=200)
-    methods = Method.search([
-            ('omni_ledger', '=', None),
-            ('omni_online', '=', False),
-            ])
     sales = []
-    for store in Channel.browse([s.id for s in stores]):
-        available = _available(pool, store.warehouse, products)
+    for store in stores:
         for _ in range(rng.randint(3, 6)):
             sale = Sale(point=store.sale_point, date=date,
                 company=store.company,
                 member=rng.choice(members) if rng.random() < 0.4 else None)
             sale.lines = []
             for product, quantity in _pick_lines(
-                    products, weights, available, rng, rng.randint(1, 4)):
+                    products, weights, available[store.warehouse.id], rng,
+                    rng.randint(1, 4)):
                 line = Line(sale=sale, product=product, quantity=quantity)
                 line.on_change_product()
                 sale.lines += (line,)
             if sale.lines:
                 sales.append(sale)
+    return sales
+
+
+def _pay_at_tills(pool, sales, rng):
+    "Pay the till sales in cash, card, WeChat Pay or Alipay"
+    Method = pool.get('sale.point.payment.method')
+    Payment = pool.get('sale.point.payment')
+    Sale = pool.get('sale.point.sale')
+    methods = Method.search([
+            ('omni_ledger', '=', None),
+            ('omni_online', '=', False),
+            ])
     Sale.save(sales)
     Payment.save([Payment(sale=s, method=rng.choice(methods),
                 amount=s.amount_to_pay) for s in sales])
     Sale.process(sales)
-    return len(sales)
 
 
-def _sell_online(pool, channels, products, weights, date, rng):
-    """A day of mall and Meituan orders, shipped and delivered from the
-    store or warehouse of the channel"""
+def _order_online(pool, channels, products, weights, available, members,
+        date, rng):
+    "Return a day of mall and Meituan orders"
     Channel = pool.get('omni.channel')
-    Member = pool.get('party.party')
     Sale = pool.get('sale.sale')
     Line = pool.get('sale.line')
-    Shipment = pool.get('stock.shipment.out')
-    members = Member.search([('member_number', '!=', None)], limit=200)
     sales = []
-    for channel in Channel.browse([c.id for c in channels]):
-        available = _available(pool, channel.warehouse, products)
+    for channel in channels:
         store = Channel.search([
                 ('kind', '=', 'store'),
                 ('warehouse', '=', channel.warehouse.id),
@@ -709,24 +782,37 @@ def _sell_online(pool, channels, products, weights, date, rng):
             sale.on_change_omni_channel()
             sale.lines = [Line(sale=sale, type='line', product=p, quantity=q)
                 for p, q in _pick_lines(
-                    products, weights, available, rng, rng.randint(1, 3))]
+                    products, weights, available[channel.warehouse.id], rng,
+                    rng.randint(1, 3))]
             for line in sale.lines:
                 line.on_change_product()
             if sale.lines:
                 sales.append(sale)
+    return sales
+
+
+def _deliver_online(pool, sales):
+    """Ship and deliver the online orders from the store or warehouse of
+    their channel, each on its day"""
+    Sale = pool.get('sale.sale')
+    Shipment = pool.get('stock.shipment.out')
     Sale.save(sales)
     Sale.quote(sales)
     Sale.confirm(sales)
     Sale.process(sales)
-    shipments = [s for sale in Sale.browse(sales) for s in sale.shipments]
+    sales = Sale.browse(sales)
+    shipments = [s for sale in sales for s in sale.shipments]
     Shipment.wait(shipments)
     Shipment.assign_force(shipments)
     Shipment.pick(shipments)
     Shipment.pack(shipments)
-    Shipment.write(shipments, {'effective_date': date})
+    by_date = {}
+    for sale in sales:
+        by_date.setdefault(sale.sale_date, []).extend(sale.shipments)
+    for date, day_shipments in by_date.items():
+        Shipment.write(day_shipments, {'effective_date': date})
     Shipment.do(shipments)
-    Sale.set_o2o_state(Sale.browse(sales), 'delivered')
-    return len(sales)
+    Sale.set_o2o_state(sales, 'delivered')
 
 
 def _set_stock_thresholds(products):
