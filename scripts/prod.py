@@ -87,8 +87,14 @@ def poll_queue(database_name, config_file, interval=1):
 
     from sql import Null
 
+    import logging
+
     import trytond.config as config
     config.update_etc(str(config_file))
+    logging.basicConfig(
+        level=int(os.environ.get('TRYTOND_LOGGING_LEVEL') or logging.ERROR),
+        format='%(process)s %(thread)s [%(asctime)s] '
+        '%(levelname)s %(name)s %(message)s')
     from trytond import backend
     from trytond.pool import Pool
     from trytond.transaction import Transaction
