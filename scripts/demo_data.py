@@ -475,9 +475,6 @@ def _catalog_rows(count, rng):
 
 def _create_catalog(company, accounts, tax, count, rng, out):
     Category = Model.get('product.category')
-    Template = Model.get('product.template')
-    Uom = Model.get('product.uom')
-    Shop = Model.get('web.shop')
 
     goods = Category(name="商品 Goods", accounting=True)
     goods.account_revenue = accounts['revenue']
@@ -488,29 +485,41 @@ def _create_catalog(company, accounts, tax, count, rng, out):
     for category, _, _ in CATALOG:
         categories[category] = Category(name=category)
     Category.save(list(categories.values()))
-    unit, = Uom.find([('name', '=', "Unit")])
 
-    templates = []
-    for category, code, name, price in _catalog_rows(count, rng):
-        template = Template(name=name, code=code, type='goods',
-            default_uom=unit, salable=True, purchasable=True,
-            purchase_uom=unit, account_category=goods)
-        template.categories.append(Category(categories[category].id))
-        template.gross_price = price
-        template.cost_price = (price * Decimal('0.62') / Decimal('1.13')
-            ).quantize(Decimal('0.0001'))
-        product, = template.products
-        identifier = product.identifiers.new(type='ean')
-        identifier.code = ean13(f"69{rng.randrange(10**10):010d}")
-        templates.append(template)
-    save_in_batches(templates, "products", out)
-    products = [p for t in templates for p in t.products]
-    shop, = Shop.find([])
-    shop.categories.extend(Category(c.id) for c in categories.values())
+    # The products in the server, by batches: through proteus each field
+    # set is a call (its on_change), a quarter of a second a product
+    with server_transaction() as pool:
+        Category = pool.get('product.category')
+        Identifier = pool.get('product.identifier')
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        unit, = Uom.search([('name', '=', "Unit")])
+        goods = Category(goods.id)
+        templates = []
+        for category, code, name, price in _catalog_rows(count, rng):
+            template = Template(name=name, code=code, type='goods',
+                default_uom=unit, salable=True, purchasable=True,
+                purchase_uom=unit, account_category=goods,
+                categories=[Category(categories[category].id)],
+                gross_price=price)
+            template.on_change_default_uom()
+            # The list price from the gross price, as the form computes it
+            template.on_change_gross_price()
+            template.products = [Product(identifiers=[Identifier(
+                            type='ean',
+                            code=ean13(f"69{rng.randrange(10**10):010d}"))])]
+            templates.append(template)
+        save_in_batches(templates, "products", out)
+        product_ids = [p.id for t in templates for p in t.products]
     Product = Model.get('product.product')
-    shop.products.extend(Product(p.id) for p in products)
-    shop.save()
-    return products
+    Shop = Model.get('web.shop')
+    shop, = Shop.find([])
+    Shop.write([shop.id], {
+            'categories': [('add', [c.id for c in categories.values()])],
+            'products': [('add', product_ids)],
+            }, get_config().context)
+    return Product.find([('id', 'in', product_ids)], order=[('id', 'ASC')])
 
 
 @contextmanager
