@@ -354,9 +354,13 @@ class CallError(Exception):
 
 
 def error_class(text):
-    "The class of an error text: its first words, numbers blanked"
-    text = re.sub(r'\d+(\.\d+)?', '#', str(text)).strip()
-    return text.splitlines()[0][:70] if text else '?'
+    """The class of an error text: its first words, numbers blanked; the
+    title and message of an HTML error page"""
+    text = str(text)
+    if text.lstrip().lower().startswith('<!doctype html'):
+        text = ' '.join(re.findall(r'<(?:title|p)>(.*?)</', text, re.S))
+    text = re.sub(r'\d+(\.\d+)?', '#', text).strip()
+    return text.splitlines()[0][:100] if text else '?'
 
 
 class Rpc(Http):
@@ -379,7 +383,7 @@ class Rpc(Http):
                     'id': self.ids, 'method': method, 'params': params,
                     }).encode(), self.headers)
         if status != 200:
-            raise CallError(status, error_class(body[:200].decode(
+            raise CallError(status, error_class(body[:1000].decode(
                         errors='replace')))
         data = json.loads(body)
         if data.get('error'):
@@ -408,7 +412,7 @@ def answer(status, body):
     try:
         data = json.loads(body)
     except ValueError:
-        data = {'error': body[:200].decode(errors='replace')}
+        data = {'error': body[:1000].decode(errors='replace')}
     if status != 200:
         error = data.get('error') if isinstance(data, dict) else data
         raise CallError(status, error_class(error))
