@@ -305,9 +305,11 @@ class Sale(metaclass=PoolMeta):
     @ModelView.button
     @Workflow.transition('quotation')
     def quote(cls, sales):
-        for sale in sales:
+        paying = [s for s in sales if s.member_points or s.member_stored_value
+            or any(l.omni_ledger for l in s.lines)]
+        for sale in paying:
             sale.add_member_payment_lines()
-        cls.save(sales)
+        cls.save(paying)
         super().quote(sales)
 
     def add_member_payment_lines(self):

@@ -57,6 +57,7 @@ class Order(Model):
         goods wait in line instead of failing. The rest of the sale
         workflow (shipments, invoices, points, notifications) is queued."""
         pool = Pool()
+        Event = pool.get('omni.order.event')
         Level = pool.get('omni.stock.level')
         ModelAccess = pool.get('ir.model.access')
         Sale = pool.get('sale.sale')
@@ -94,7 +95,7 @@ class Order(Model):
                 raise backend.DatabaseOperationalError(str(e)) from e
             Sale.quote([sale])
             Sale.confirm([sale])
-            Sale.set_o2o_state([sale], 'reserved')
+            Event.save([Event(sale=sale, state=sale.o2o_state)])
             return cls.describe(sale)
 
     @classmethod
@@ -155,7 +156,7 @@ class Order(Model):
         address = payload.get('address') or {}
         sale = Sale(party=member, omni_channel=channel,
             omni_reference=str(payload['reference']), fulfilment=fulfilment,
-            omni_store=store, company=channel.company,
+            omni_store=store, company=channel.company, o2o_state='reserved',
             pay_at_pickup=payload.get('paid', True) is False,
             warehouse=store.warehouse if store else channel.warehouse,
             shipment_method='order', invoice_method='shipment')
