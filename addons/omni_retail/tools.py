@@ -131,15 +131,20 @@ class _LocksFirst(TransactionError):
             error.fix(extras)
 
 
-def lock_first(*locks):
-    """Lock the records of each (Model, records) of locks, all of them in
-    one go: a transaction that restarts to take them restarts once"""
+def lock_first(*locks, turns=()):
+    """Lock the records of each (Model, records) of locks and take the turns
+    on the names of turns (see take_turns), all of them in one go: a
+    transaction that restarts to take them restarts once"""
     errors = []
     for Model, records in locks:
         try:
             Model.lock(records)
         except TransactionError as error:
             errors.append(error)
+    try:
+        take_turns(turns)
+    except TurnRestart as error:
+        errors.append(error)
     if errors:
         raise _LocksFirst(errors)
 
