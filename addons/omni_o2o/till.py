@@ -12,40 +12,14 @@ from trytond.i18n import gettext
 from trytond.model import Model
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.transaction import (
-    Transaction, TransactionError, without_check_access)
+from trytond.transaction import Transaction, without_check_access
 
 from omni_members.party import mask_phone, phone_key
+from omni_retail.tools import lock_first
 
 from .exceptions import TillError
 
 PRODUCTS_FOUND = 20
-
-
-class _LocksError(TransactionError):
-    "Restart the transaction with all the locks of its errors taken"
-
-    def __init__(self, errors):
-        super().__init__()
-        self.errors = errors
-
-    def fix(self, extras):
-        super().fix(extras)
-        for error in self.errors:
-            error.fix(extras)
-
-
-def lock_all(locks):
-    """Lock the records of each (Model, records) of locks, in their order;
-    restart the transaction once for all those not locked at its start"""
-    errors = []
-    for Model, records in locks:
-        try:
-            Model.lock(records)
-        except TransactionError as error:
-            errors.append(error)
-    if errors:
-        raise _LocksError(errors)
 
 
 class Till(Model):
@@ -274,7 +248,7 @@ class Till(Model):
         if done and not sale.number:
             # Tryton numbers the sale with its till's strict sequence
             locks.append((Sequence, [sale.point.sequence]))
-        lock_all(locks)
+        lock_first(*locks)
 
     @classmethod
     def check_stock(cls, sale, product, quantity):
