@@ -789,10 +789,15 @@ def _order_online(pool, channels, products, weights, available, members,
                 omni_store=store[0] if store else None)
             sale.on_change_party()
             sale.on_change_omni_channel()
+            # Customers order what is in stock: once the best sellers run
+            # short, pick again rather than leave a channel a day unsold
+            for _ in range(10):
+                lines = _pick_lines(products, weights,
+                    available[channel.warehouse.id], rng, rng.randint(1, 3))
+                if lines:
+                    break
             sale.lines = [Line(sale=sale, type='line', product=p, quantity=q)
-                for p, q in _pick_lines(
-                    products, weights, available[channel.warehouse.id], rng,
-                    rng.randint(1, 3))]
+                for p, q in lines]
             for line in sale.lines:
                 line.on_change_product()
             if sale.lines:
