@@ -17,7 +17,7 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from omni_members.party import phone_key
-from omni_retail.tools import record_turns, take_turns
+from omni_retail.tools import record_turns, resume_turns, take_turns
 
 from .exceptions import (
     OrderError, PickupError, PickupRateLimitError, UnknownProductError)
@@ -62,6 +62,7 @@ class Order(Model):
         ModelAccess = pool.get('ir.model.access')
         Sale = pool.get('sale.sale')
         ModelAccess.check('sale.sale', 'create')
+        resume_turns()
         if not isinstance(payload, dict):
             raise OrderError(gettext('omni_o2o.msg_order_payload'))
         with without_check_access():

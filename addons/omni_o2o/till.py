@@ -15,7 +15,7 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
 from omni_members.party import mask_phone, phone_key
-from omni_retail.tools import lock_first
+from omni_retail.tools import lock_first, resume_turns
 
 from .exceptions import TillError
 
@@ -226,7 +226,7 @@ class Till(Model):
         Level = pool.get('omni.stock.level')
         Party = pool.get('party.party')
         Sequence = pool.get('ir.sequence.strict')
-        locks = []
+        locks, turns = [], []
         if done:
             warehouse = sale.point.storage_location.warehouse
             needs = defaultdict(float)
@@ -240,15 +240,15 @@ class Till(Model):
                     {p for p, _ in needs}, {w for _, w in needs})
             # What is short already does not queue for the locks
             Level.refuse_short(needs, levels)
-            locks.append(
-                (Level, [levels[k] for k in sorted(needs) if k in levels]))
+            # In line with the orders taken for the same goods
+            turns = Level.turns(needs)
         if sale.member and (done or method.omni_ledger):
             # The points and stored value ledgers lock their member
             locks.append((Party, [sale.member]))
         if done and not sale.number:
             # Tryton numbers the sale with its till's strict sequence
             locks.append((Sequence, [sale.point.sequence]))
-        lock_first(*locks)
+        lock_first(*locks, turns=turns)
 
     @classmethod
     def check_stock(cls, sale, product, quantity):
@@ -313,6 +313,7 @@ class Till(Model):
         Method = pool.get('sale.point.payment.method')
         Payment = pool.get('sale.point.payment')
         TillSale = pool.get('sale.point.sale')
+        resume_turns()
         sale = cls.till_sale(sale_id)
         methods = Method.search([
                 ('id', '=', int(method_id)),

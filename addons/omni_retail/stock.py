@@ -18,6 +18,7 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import StockShortageError, TransferError, UnknownCodeError
+from .tools import holds_turns
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +220,8 @@ class Level(ModelSQL, ModelView):
         # Refused before the lock, as the transaction restarts with the
         # levels locked first: what is short already does not queue
         cls.refuse_short(needs, levels)
-        cls.lock([levels[k] for k in sorted(needs) if k in levels])
+        if not holds_turns(cls.turns(needs)):
+            cls.lock([levels[k] for k in sorted(needs) if k in levels])
 
     @classmethod
     def refuse_short(cls, needs, levels):

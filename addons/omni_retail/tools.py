@@ -2,6 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 import hashlib
 import logging
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -22,6 +23,8 @@ from .exceptions import BusyError
 logger = logging.getLogger(__name__)
 # How long a call waits for its turn before it is told to try again
 TURN_TIMEOUT = config.getfloat('omni', 'turn_timeout', default=20)
+# How long a turn waits for the restart of the transaction that asked for it
+TURN_RESTART_WAIT = 5
 _turns = threading.local()
 
 
@@ -155,20 +158,35 @@ def record_turns(Model, records):
 
 
 class TurnRestart(TransactionError):
-    "Restart the transaction: its turn came after its snapshot was taken"
+    """Restart the transaction once its turn came: the wait happens after
+    its rollback, so that it holds no row lock while in line, and before
+    the restart, whose snapshot then holds the previous holders' work"""
+
+    def __init__(self, database, keys):
+        super().__init__()
+        self.database, self.keys = database, keys
+
+    def fix(self, extras):
+        super().fix(extras)
+        _turns.turn = _Turn(self.database, self.keys)
 
 
 class _Turn:
     """Session advisory locks on keys, held on a connection of their own
-    from the moment they are granted until the end of the transaction that
-    works with them"""
+    from the moment they are granted until the call that asked for them
+    ends: its transaction commits or fails for good. A transaction that
+    restarts keeps them for the next one, which never waits for them again
+    while holding the row locks a restart takes first."""
 
     def __init__(self, database, keys):
         self.database_name = database.name
         self.keys = frozenset(keys)
         self.transaction = None
+        self.committed = False
         self.database = database
-        self.connection = self.database.get_connection(autocommit=True)
+        self.connection = database.get_connection(autocommit=True)
+        self.mutex = threading.Lock()
+        self.timer = None
         self.taken = []
         try:
             cursor = self.connection.cursor()
@@ -186,10 +204,46 @@ class _Turn:
         except BaseException:
             self.release()
             raise
+        self.wait_for_restart()
+
+    def wait_for_restart(self):
+        "Give the turn up if no transaction takes it up soon"
+        self.transaction = None
+        self.timer = threading.Timer(TURN_RESTART_WAIT, self.expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def expire(self):
+        with self.mutex:
+            if self.transaction is None:
+                self.release()
+
+    def adopt(self, transaction):
+        """Hold the turn for transaction; return False if it was given up
+        meanwhile"""
+        with self.mutex:
+            if self.connection is None:
+                return False
+            self.timer.cancel()
+            self.transaction = transaction
+            self.committed = False
+            transaction.join(self)
+            transaction.atexit(self.end)
+            return True
+
+    def end(self):
+        "At the end of the transaction: release, or keep for its restart"
+        with self.mutex:
+            if self.committed or sys.exc_info()[1] is not None:
+                self.release()
+            elif self.connection is not None:
+                self.wait_for_restart()
 
     def release(self):
         if getattr(_turns, 'turn', None) is self:
             _turns.turn = None
+        if self.timer:
+            self.timer.cancel()
         if self.connection is None:
             return
         connection, self.connection = self.connection, None
@@ -204,11 +258,27 @@ class _Turn:
             connection.close()
             self.database.put_connection(connection)
 
+    # The transaction's data manager: a commit ends the call
+    def tpc_begin(self, transaction):
+        pass
+
+    def commit(self, transaction):
+        pass
+
+    def tpc_vote(self, transaction):
+        pass
+
+    def tpc_finish(self, transaction):
+        self.committed = True
+
+    def tpc_abort(self, transaction):
+        pass
+
 
 def take_turns(names):
-    """Wait for this transaction's turn on each of names (a product's stock
-    level, an order reference, a phone…), behind the transactions that hold
-    them, and keep it until the transaction ends.
+    """Wait for this call's turn on each of names (a product's stock level,
+    an order reference, a phone…), behind the calls that hold them, and
+    keep it until the call ends.
 
     A call that needs every lock at its start asks for all of them here,
     before any work: the transaction restarts once, after the wait, so that
@@ -221,19 +291,26 @@ def take_turns(names):
         return
     transaction = Transaction()
     keys = {lock_key(n) for n in names}
+    resume_turns()
     turn = getattr(_turns, 'turn', None)
     if turn is not None:
-        if (turn.database_name == transaction.database.name
-                and keys <= turn.keys
-                and turn.transaction in {None, transaction}):
-            if turn.transaction is None:
-                # The restart after the wait: held until this one ends
-                turn.transaction = transaction
-                transaction.atexit(turn.release)
+        if turn.transaction is transaction and keys <= turn.keys:
             return
         turn.release()
-    _turns.turn = _Turn(transaction.database, keys)
-    raise TurnRestart()
+    raise TurnRestart(transaction.database, keys)
+
+
+def resume_turns():
+    """Take up the turns the previous attempt of this call waited for, in
+    the transaction restarted for them: a call that uses turns does this
+    first, so that they end with this attempt whatever it does next
+    (returns early, is refused…)"""
+    turn = getattr(_turns, 'turn', None)
+    if turn is not None and turn.transaction is None:
+        transaction = Transaction()
+        if (turn.database_name != transaction.database.name
+                or not turn.adopt(transaction)):
+            turn.release()
 
 
 def holds_turns(names):
