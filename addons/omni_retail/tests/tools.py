@@ -192,28 +192,22 @@ def run_committed(work, context=None, user=1, attempts=500):
     extras = {}
     for attempt in range(attempts):
         try:
-            with Transaction().start(
-                    DB_NAME, user, context=context, **extras) as transaction:
-                try:
-                    result = work()
-                except TransactionError as e:
-                    transaction.rollback()
-                    e.fix(extras)
-                    continue
-            return result, attempt
+            result, restarts, _ = run_dispatched(
+                work, context, user, retry=0, extras=extras)
+            return result, attempt + restarts
         except backend.DatabaseOperationalError:
             time.sleep(random.uniform(0, 0.02 * min(attempt, 10)))
     raise TimeoutError(f"gave up after {attempts} attempts")
 
 
-def run_dispatched(work, context=None, user=1, retry=5):
+def run_dispatched(work, context=None, user=1, retry=5, extras=None):
     """Run work in its own committed transaction exactly as the RPC
     dispatcher does: restart with the locks it asks for, retry retry times
     when a concurrent transaction won, then let the error reach the caller
     (an HTTP 503 behind the dispatcher), as does a failure to take the
     locks at the restart. Return (work's result, restarts and retries, the
     ids of the tasks it queued, which the dispatcher would then run)"""
-    extras = {}
+    extras = {} if extras is None else extras
     restarts = retries = 0
     while True:
         if retries:
