@@ -175,7 +175,7 @@ class Sale(metaclass=PoolMeta):
         moves = [m for s in sales for sh in s.shipments
             for m in sh.outgoing_moves if m.state in {'draft', 'staging'}]
         lines = [l for s in sales for l in s.lines if l.intake_reserved]
-        with without_check_access(), Level.batched():
+        with Level.batched():
             Move.assign(moves)
             Level.unhold(Line.held_needs(lines))
             Line.write(lines, {'intake_reserved': None})

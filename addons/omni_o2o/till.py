@@ -234,12 +234,8 @@ class Till(Model):
                 if line.product and line.product.type == 'goods':
                     needs[(line.product.id, warehouse.id)] += line.quantity
             needs = {k: q for k, q in needs.items() if q > 0}
-            # Stock integrity, not a read by the user: whoever sells sees all
-            with without_check_access():
-                levels = Level.get(
-                    {p for p, _ in needs}, {w for _, w in needs})
             # What is short already does not queue for the locks
-            Level.refuse_short(needs, levels)
+            Level.refuse_short(needs)
             # In line with the orders taken for the same goods
             turns = Level.turns(needs)
         if sale.member and (done or method.omni_ledger):

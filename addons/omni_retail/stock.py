@@ -165,10 +165,7 @@ class Level(ModelSQL, ModelView):
         an order whose moves come later, all or nothing: raise
         StockShortageError if a level is short. The caller holds its turns
         on the levels."""
-        # Stock integrity, not a read by the user: whoever sells sees all
-        with without_check_access():
-            levels = cls.get({p for p, _ in needs}, {w for _, w in needs})
-        cls.refuse_short(needs, levels)
+        cls.refuse_short(needs)
         cls.apply({k: (0, q) for k, q in needs.items()})
 
     @classmethod
@@ -214,21 +211,25 @@ class Level(ModelSQL, ModelView):
         raise StockShortageError if one is short"""
         if not needs:
             return
-        # Stock integrity, not a read by the user: whoever sells sees all
-        with without_check_access():
-            levels = cls.get({p for p, _ in needs}, {w for _, w in needs})
         # Refused before the lock, as the transaction restarts with the
         # levels locked first: what is short already does not queue
-        cls.refuse_short(needs, levels)
+        levels = cls.refuse_short(needs)
         if not holds_turns(cls.turns(needs)):
             cls.lock([levels[k] for k in sorted(needs) if k in levels])
 
     @classmethod
-    def refuse_short(cls, needs, levels):
-        "Raise StockShortageError if a level of levels is short of needs"
+    def refuse_short(cls, needs, levels=None):
+        """Raise StockShortageError if a level of levels is short of needs;
+        return levels, read here if not given"""
         pool = Pool()
         Product = pool.get('product.product')
         Location = pool.get('stock.location')
+        if levels is None:
+            # Stock integrity, not a read by the user: whoever sells sees
+            # all
+            with without_check_access():
+                levels = cls.get(
+                    {p for p, _ in needs}, {w for _, w in needs})
         for (product, warehouse), quantity in sorted(needs.items()):
             level = levels.get((product, warehouse))
             available = level.available if level else 0
@@ -241,6 +242,7 @@ class Level(ModelSQL, ModelView):
                         quantity=quantity))
                 error.product, error.available = Product(product), available
                 raise error
+        return levels
 
     @classmethod
     def computed_quantities(cls, warehouses):
