@@ -57,7 +57,6 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from decimal import Decimal
 from pathlib import Path
 
 DB_NAME = 'bench_load'

@@ -5,15 +5,17 @@ rewritten, in the same run.
 
     python bench/orders.py [--orders 30] [--buyers 8] [--baseline REV]
 
-On PostgreSQL, the mall places --orders pickup orders of three goods for a
-member, one after the other, each call in its own committed transaction run
-as the RPC dispatcher runs it (restarted on the locks it asks for, retried
+On PostgreSQL, the mall places --orders pickup orders of three goods for
+ten members in turn (their first orders make them members), one after the
+other, each call in its own committed transaction run as the RPC
+dispatcher runs it (restarted on the locks it asks for, retried
 5 times on a concurrent update, an error after that); then --buyers buyers
 place orders at once for the same two hot products, three rounds.  Printed,
 for this tree and for the tree of git revision --baseline (default: the
 last commit before the rewrite), in the same run:
 
-- the median and p95 of a call, its SQL statements and restarts;
+- the median and p95 of a call, its SQL statements and restarts, and the
+  median by a new member and by a returning one;
 - the queued work per order (the sale workflow trytond-worker runs after
   the call: shipments, invoices, points, the store's alert), and its SQL;
 - the contended rounds: orders accepted, refused for stock, and failed
@@ -41,6 +43,8 @@ ORDERS = 30
 BUYERS = 8
 ROUNDS = 3
 CODES = ['TEA', 'CAKE', 'MILK']
+# The first orders make new members, the others are theirs again
+MEMBERS = 10
 HOT = ['TEA', 'CAKE']
 
 
@@ -58,7 +62,7 @@ def parse_args(argv=None):
 
 def measure(label, orders, buyers):
     "Measure the tree on sys.path; return the figures as a dict"
-    from benchenv import configure_environment, log, step
+    from benchenv import configure_environment, log, run_as_server, step
     db_name = f'bench_orders_{label}'
     configure_environment(db_name)
     if os.environ.get('BENCH_BASELINE'):
@@ -98,6 +102,7 @@ def measure(label, orders, buyers):
         for product in products:
             receive(product, store, 10 * orders)
     context = {'company': company.id, '_skip_warnings': True}
+    run_as_server()
 
     # The dispatcher's way, from this tree whichever tree is measured
     spec = importlib.util.spec_from_file_location('omni_bench_tools',
@@ -121,7 +126,7 @@ def measure(label, orders, buyers):
         before = counter['statements']
         start = time.perf_counter()
         _, restarts, task_ids = dispatched(
-            lambda: place(f'SEQ-{i}', CODES, f'1390000{i % 50:04d}'))
+            lambda: place(f'SEQ-{i}', CODES, f'1390000{i % MEMBERS:04d}'))
         calls.append((
                 (time.perf_counter() - start) * 1000,
                 counter['statements'] - before, restarts))
@@ -237,6 +242,10 @@ def report(ours, before):
     print(f"  {'omni.order.place, 3-line pickup':<34} {'ours':>10} "
         f"{'before':>10}  {'':<5} {'before/ours':>8}")
     row("call median", median('calls', 0), 'ms')
+    row("  by a new member", lambda f: statistics.median(
+            c[0] for c in f['calls'][:MEMBERS]), 'ms')
+    row("  by a returning member", lambda f: statistics.median(
+            c[0] for c in f['calls'][MEMBERS:]), 'ms')
     row("call p95", p95('calls', 0), 'ms')
     row("call SQL statements (median)", median('calls', 1), 'stmts')
     row("call restarts (median)", median('calls', 2), '', '{:.1f}')

@@ -11,6 +11,7 @@ from pathlib import Path
 from werkzeug.test import Client as WerkzeugClient
 
 from proteus import Model
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules
@@ -194,8 +195,19 @@ class ApiTestCase(unittest.TestCase):
         "A saved key is never read back; creation and revocation are logged"
         with Transaction().start(DB_NAME, 1), check_access():
             Key = Pool().get('res.user.application')
-            row, = Key.read([self.mall_key.id], ['key'])
+            row, = Key.read([self.mall_key.id], ['key', 'rec_name'])
             self.assertNotEqual(row['key'], self.mall_secret)
+            self.assertNotIn(self.mall_secret, row['rec_name'])
+            self.assertNotIn(self.mall_secret[:8], row['rec_name'])
+            # Not guessed bit by bit, not found by a part of it by name
+            for clause in [('key', 'like', self.mall_secret[:4] + '%'),
+                    ('key', 'ilike', '%'), ('key', '!=', '')]:
+                with self.assertRaises(AccessError):
+                    Key.search_count([clause])
+            self.assertFalse(Key.search(
+                    [('rec_name', 'ilike', self.mall_secret[:6] + '%')]))
+            self.assertEqual([k.id for k in Key.search(
+                        [('key', '=', self.mall_secret)])], [self.mall_key.id])
         for action, key in [
                 ('api_key_create', self.mall_key),
                 ('api_key_revoke', self.revoked_key)]:

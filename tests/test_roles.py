@@ -3,6 +3,7 @@
 """What a store cashier and an area manager may see and do, each through
 the server's RPC as that user."""
 import unittest
+from decimal import Decimal
 
 from proteus import Model
 from trytond.model.exceptions import AccessError
@@ -51,6 +52,17 @@ class RolesTestCase(unittest.TestCase):
             user.companies.append(Company(company.id))
             user.company = Company(company.id)
             user.save()
+        Method = Model.get('sale.point.payment.method')
+        Method(name="Online", account=cash.account, omni_online=True).save()
+        s01.pickup = True
+        s01.save()
+        Model.get('omni.order').place({
+                'channel': 'MALL', 'reference': 'ROLES-1',
+                'member_phone': '13800000001', 'fulfilment': 'pickup',
+                'store': 'S01', 'lines': [{'product': 'TEA', 'quantity': 1}],
+                }, cls.config.context)
+        cls.order_id, = [s.id for s in Model.get('sale.sale').find(
+                [('omni_reference', '=', 'ROLES-1')])]
         cls.store_of = {s.id: s.code for s in [s01, s02]}
         cls.point_of = {s.code: s.sale_point.id for s in [s01, s02]}
         cls.store_of_warehouse = {s.warehouse.id: s.code for s in [s01, s02]}
@@ -165,3 +177,79 @@ class RolesTestCase(unittest.TestCase):
         set_user(self.manager, self.config)
         with self.assertRaises(TillError):
             Till.start(self.config.context)
+
+    def test_cashier_moves_money_and_states_through_the_till_only(self):
+        """Generic RPC writes no price, quantity, payment, state, member
+        level, number or name; the till does the same sale's work"""
+        Till = Model.get('omni.till')
+        Line = Model.get('sale.point.sale.line')
+        Method = Model.get('sale.point.payment.method')
+        Payment = Model.get('sale.point.payment')
+        TillSale = Model.get('sale.point.sale')
+        Sale = Model.get('sale.sale')
+        SaleLine = Model.get('sale.line')
+        Party = Model.get('party.party')
+        online, = Method.find([('name', '=', "Online")])
+        cash, = Method.find([('name', '=', "Cash")])
+        set_user(self.cashier, self.config)
+        context = self.config.context
+        sale = Till.add(None, 'TEA', 1, context)
+        line_id = sale['lines'][0]['id']
+        refused = [
+            lambda: Line.write([line_id],
+                {'unit_gross_price': Decimal('0.01')}, context),
+            lambda: Line.write([line_id], {'quantity': 1000000}, context),
+            lambda: Line.create([{'sale': sale['id'], 'product':
+                        Line(line_id).product.id, 'quantity': 1}], context),
+            lambda: Payment.create([{'sale': sale['id'], 'method': online.id,
+                        'amount': Decimal(sale['to_pay'])}], context),
+            lambda: TillSale.write([sale['id']], {'state': 'done'}, context),
+            lambda: Sale.write([self.order_id],
+                {'o2o_state': 'picked_up'}, context),
+            lambda: Sale.write([self.order_id],
+                {'pay_at_pickup': True}, context),
+            lambda: SaleLine.write([l.id for l in Sale(
+                            self.order_id).lines], {'unit_price': 0},
+                context),
+            ]
+        member, = Party.find([('member_number', '!=', None)], limit=1)
+        for values in [{'name': "Someone"}, {'member_number': 'M0'},
+                {'member_level': None}]:
+            refused.append(lambda values=values: Party.write(
+                    [member.id], values, context))
+        for attempt in refused:
+            with self.assertRaises(AccessError):
+                attempt()
+        # The till offers no online payment, and takes the cash
+        with self.assertRaises(TillError):
+            Till.pay(sale['id'], online.id, sale['to_pay'], context)
+        done = Till.pay(sale['id'], cash.id, sale['to_pay'], context)
+        self.assertEqual(done['state'], 'done')
+        set_user(1, self.config)
+        line = Line(line_id)
+        self.assertEqual((line.quantity, line.unit_gross_price),
+            (1, Decimal(sale['lines'][0]['unit_price'])))
+        self.assertEqual([p.method.name for p in TillSale(
+                    sale['id']).payments], ["Cash"])
+        order = Sale(self.order_id)
+        self.assertEqual((order.o2o_state, order.pay_at_pickup),
+            ('reserved', False))
+        self.assertNotEqual(Party(member.id).name, "Someone")
+
+    def test_cashier_sees_phones_masked(self):
+        "No whole number by the party's phone fields or contact names"
+        Party = Model.get('party.party')
+        Mechanism = Model.get('party.contact_mechanism')
+        set_user(self.cashier, self.config)
+        context = self.config.context
+        for fields in [['phone'], ['mobile']]:
+            with self.assertRaises(AccessError):
+                Party.search_read([], 0, None, None, fields, context)
+        names = [m['rec_name'] for m in Mechanism.search_read(
+                [('type', 'in', ['phone', 'mobile'])], 0, None, None,
+                ['rec_name'], context)]
+        self.assertTrue(names)
+        self.assertFalse([n for n in names if '13800000001' in n])
+        self.assertTrue(all('****' in n for n in names), names)
+        member, = Party.find([('member_number', '!=', None)], limit=1)
+        self.assertIn('****', member.member_phone)

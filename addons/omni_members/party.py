@@ -161,9 +161,15 @@ class Address(metaclass=PoolMeta):
 
     @classmethod
     def on_modification(cls, mode, addresses, field_names=None):
+        pool = Pool()
+        Company = pool.get('company.company')
         super().on_modification(mode, addresses, field_names=field_names)
-        # The company's country may have changed
-        _company_countries.clear()
+        # A company's country may have changed: a customer's address, as
+        # each new member's, leaves every server's cache as it is
+        if mode == 'delete' or Company.search([
+                    ('party', 'in', list({a.party.id for a in addresses})),
+                    ], limit=1):
+            _company_countries.clear()
 
 
 class PartyReplace(metaclass=PoolMeta):
@@ -217,6 +223,20 @@ class ContactMechanism(metaclass=PoolMeta):
         t = cls.__table__()
         # Customers are found by their number at registration
         cls._sql_indexes.add(Index(t, (t.value_compact, Index.Equality())))
+
+    def get_rec_name(self, name):
+        pool = Pool()
+        FieldAccess = pool.get('ir.model.field.access')
+        accesses = FieldAccess.get_access([self.__name__])[self.__name__]
+        if (self.type in {'phone', 'mobile'}
+                and not accesses.get('value', {}).get('read', True)):
+            # Who may not read the number sees it masked in the name too
+            try:
+                number = mask_phone(self.value_compact)
+            except phonenumbers.NumberParseException:
+                number = '*' * len(self.value or '')
+            return '%s <%s>' % (self.name or self.party.rec_name, number)
+        return super().get_rec_name(name)
 
     @fields.depends('party', '_parent_party.addresses')
     def _phone_country_codes(self):

@@ -735,8 +735,7 @@ class TillSale(metaclass=PoolMeta):
     def omni_store(self):
         pool = Pool()
         Channel = pool.get('omni.channel')
-        stores = Channel.search([('sale_point', '=', self.point.id)], limit=1)
-        return stores[0] if stores else None
+        return Channel.store_of_point(self.point)
 
     def redeem(self, number):
         """Take the discount of the campaign code off the lines rung up so

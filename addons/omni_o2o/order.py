@@ -28,6 +28,8 @@ PICKUP_ATTEMPTS_PER_MINUTE = 10
 # The icon that marks a notification as a new order for the store: the web
 # client sounds and announces those (web/custom.js)
 NEW_ORDER_ICON = 'omni-new-order'
+# Above it, a line's quantity is a typing error, not an order
+MAX_QUANTITY = 1_000_000
 
 
 class Order(Model):
@@ -75,17 +77,18 @@ class Order(Model):
                 return cls.describe(placed)
             fulfilment = cls.payload_fulfilment(payload)
             products = cls.payload_lines(payload.get('lines'))
-            channel.check_listed([p for p, _ in products])
             store = cls.fulfilling_store(channel, fulfilment, payload, products)
             warehouse = store.warehouse if store else channel.warehouse
-            needs = cls.needs(products, warehouse)
             coupons = cls.coupons(payload.get('coupons') or [])
+            # The first attempt restarts here: what it read is read again
             take_turns([
                     f'omni.order,{channel.id},{reference}',
                     f'omni.member,{phone_key(payload.get("member_phone"))}',
-                    *Level.turns(needs),
+                    *Level.turns({(p.id, warehouse.id) for p, _ in products}),
                     *cls.coupon_turns(coupons),
                     ])
+            channel.check_listed([p for p, _ in products])
+            needs = cls.needs(products, warehouse)
             Level.hold(needs)
             sale = cls.new_sale(channel, payload, fulfilment, products, store)
             sale.coupons = coupons
@@ -149,13 +152,18 @@ class Order(Model):
     def new_sale(cls, channel, payload, fulfilment, products, store):
         "Return the unsaved sale of the payload, its stock held at intake"
         pool = Pool()
+        Date = pool.get('ir.date')
         Member = pool.get('omni.member')
         Party = pool.get('party.party')
         Sale = pool.get('sale.sale')
         member = Party(Member.register(payload.get('member_phone'),
                 payload.get('member_name'), channel.code)['id'])
         address = payload.get('address') or {}
-        sale = Sale(party=member, omni_channel=channel,
+        with Transaction().set_context(company=channel.company.id):
+            today = Date.today()
+        # Quoted and confirmed at once: dated now, not by two more writes
+        sale = Sale(quotation_date=today, sale_date=today,
+            party=member, omni_channel=channel,
             omni_reference=str(payload['reference']), fulfilment=fulfilment,
             omni_store=store, company=channel.company, o2o_state='reserved',
             pay_at_pickup=payload.get('paid', True) is False,
@@ -178,25 +186,31 @@ class Order(Model):
         Product = pool.get('product.product')
         if not lines:
             raise OrderError(gettext('omni_o2o.msg_order_no_lines'))
-        result = []
+        if not isinstance(lines, list) or not all(
+                isinstance(line, dict) for line in lines):
+            raise OrderError(gettext('omni_o2o.msg_order_lines'))
+        quantities = []
         for line in lines:
             code = line.get('product')
             try:
                 quantity = float(line.get('quantity'))
             except (TypeError, ValueError):
                 quantity = 0
-            if quantity <= 0:
+            if not (0 < quantity < MAX_QUANTITY):
                 raise OrderError(gettext('omni_o2o.msg_order_quantity',
                         product=code, quantity=line.get('quantity')))
-            products = Product.search([
-                    ('code', '=', code),
+            quantities.append((str(code), quantity))
+        products = {}
+        for product in Product.search([
+                    ('code', 'in', list({c for c, _ in quantities})),
                     ('salable', '=', True),
-                    ], limit=1)
-            if not products:
+                    ]):
+            products.setdefault(product.code, product)
+        for code, _ in quantities:
+            if code not in products:
                 raise UnknownProductError(gettext(
                         'omni_o2o.msg_order_product', product=code))
-            result.append((products[0], quantity))
-        return result
+        return [(products[c], q) for c, q in quantities]
 
     @classmethod
     def fulfilling_store(cls, channel, fulfilment, payload, products):

@@ -12,7 +12,7 @@ from trytond.i18n import gettext
 from trytond.model import Model
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction, check_access
 
 from omni_members.party import mask_phone, phone_key
 from omni_retail.tools import lock_first, resume_turns
@@ -29,31 +29,37 @@ class Till(Model):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        # Like Tryton's buttons and wizards, each call checks at its door
+        # (store) what the cashier may do, then does it: the fields behind
+        # prices, payments and states are not theirs to write by hand
         cls.__rpc__.update({
-                'start': RPC(readonly=True),
-                'new': RPC(readonly=False),
-                'sale': RPC(readonly=True),
-                'find_products': RPC(readonly=True),
-                'add': RPC(readonly=False),
-                'set_quantity': RPC(readonly=False),
-                'set_member': RPC(readonly=False),
-                'register_member': RPC(readonly=False),
-                'redeem': RPC(readonly=False),
-                'pay': RPC(readonly=False),
-                'cancel': RPC(readonly=False),
-                'open_session': RPC(readonly=False),
-                'close_session': RPC(readonly=False),
-                })
+                name: RPC(readonly=readonly, check_access=False)
+                for name, readonly in [
+                    ('start', True),
+                    ('new', False),
+                    ('sale', True),
+                    ('find_products', True),
+                    ('add', False),
+                    ('set_quantity', False),
+                    ('set_member', False),
+                    ('register_member', False),
+                    ('redeem', False),
+                    ('pay', False),
+                    ('cancel', False),
+                    ('open_session', False),
+                    ('close_session', False),
+                    ]})
 
     @classmethod
     def store(cls):
-        "Return the store of the cashier, with its till"
+        """Return the store of the cashier, with its till; the door of
+        every call, which runs for the till only"""
         pool = Pool()
         User = pool.get('res.user')
         ModelAccess = pool.get('ir.model.access')
-        ModelAccess.check('sale.point.sale', 'write')
-        with without_check_access():
-            store = User(Transaction().user).omni_store
+        with check_access():
+            ModelAccess.check('sale.point.sale', 'write')
+        store = User(Transaction().user).omni_store
         if not store or not store.sale_point:
             raise TillError(gettext('omni_o2o.msg_till_no_store'))
         return store
@@ -255,8 +261,7 @@ class Till(Model):
             return
         warehouse = sale.point.storage_location.warehouse
         needs = {(product.id, warehouse.id): quantity}
-        with without_check_access():
-            Level.refuse_short(needs, Level.get({product.id}, {warehouse.id}))
+        Level.refuse_short(needs, Level.get({product.id}, {warehouse.id}))
 
     @classmethod
     def set_member(cls, sale_id, phone):
@@ -268,8 +273,7 @@ class Till(Model):
         if cls.sale_coupons(sale):
             # The level's prices would replace the coupon's discount
             raise TillError(gettext('omni_o2o.msg_till_member_after_coupon'))
-        with without_check_access():
-            member = Member.find(phone_key(phone))
+        member = Member.find(phone_key(phone))
         if not member:
             raise TillError(gettext('omni_o2o.msg_till_member_unknown',
                     phone=phone))
@@ -295,8 +299,7 @@ class Till(Model):
         pool = Pool()
         Coupon = pool.get('omni.coupon')
         sale = cls.till_sale(sale_id)
-        with without_check_access():
-            number = Coupon.number(code)
+        number = Coupon.number(code)
         sale.redeem(number)
         return cls.describe(cls.till_sale(sale.id))
 
@@ -314,6 +317,7 @@ class Till(Model):
         methods = Method.search([
                 ('id', '=', int(method_id)),
                 ('company', '=', sale.company.id),
+                ('omni_online', '=', False),
                 ])
         if not methods:
             raise TillError(gettext('omni_o2o.msg_till_method_unknown'))
@@ -487,12 +491,11 @@ class Till(Model):
         pool = Pool()
         Points = pool.get('omni.member.points')
         StoredValue = pool.get('omni.member.stored_value')
-        with without_check_access():
-            return {
-                'number': member.member_number,
-                'phone': mask_phone(member.phone_key),
-                'level': (member.member_level.name
-                    if member.member_level else None),
-                'points': str(Points.balances([member])[member.id]),
-                'balance': str(StoredValue.balances([member])[member.id]),
-                }
+        return {
+            'number': member.member_number,
+            'phone': mask_phone(member.phone_key),
+            'level': (member.member_level.name
+                if member.member_level else None),
+            'points': str(Points.balances([member])[member.id]),
+            'balance': str(StoredValue.balances([member])[member.id]),
+            }

@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -238,6 +239,33 @@ class UserApplication(metaclass=PoolMeta):
                         'omni_retail.msg_api_key_integrator',
                         user=application.user.rec_name
                         if application.user else ''))
+
+    def get_rec_name(self, name):
+        # Tryton names an application by its key: name it by its user
+        user = self.user.rec_name if self.user else ''
+        return f'{user} #{self.id}'
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('user.rec_name', *clause[1:])]
+
+    @classmethod
+    def search_domain(cls, domain, active_test=None, tables=None):
+        "A key is found by itself whole, never guessed bit by bit"
+        if Transaction().check_access and cls._key_pattern(domain):
+            raise AccessError(gettext('omni_retail.msg_api_key_search'))
+        return super().search_domain(
+            domain, active_test=active_test, tables=tables)
+
+    @classmethod
+    def _key_pattern(cls, domain):
+        "Whether the domain searches the key by anything but equality"
+        if not isinstance(domain, (list, tuple)) or not domain:
+            return False
+        if isinstance(domain[0], str) and len(domain) >= 3:
+            return (domain[0].split('.')[0] == 'key'
+                and domain[1] not in {'=', 'in'})
+        return any(cls._key_pattern(d) for d in domain)
 
     @classmethod
     def read(cls, ids, fields_names):

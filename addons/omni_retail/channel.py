@@ -1,10 +1,11 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import ChannelValidationError
 
@@ -17,6 +18,8 @@ KINDS = [
 
 class Channel(DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'omni.channel'
+    # Asked at every scan of a till
+    _store_of_point = Cache('omni.channel.store_of_point', context=False)
 
     code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True)
@@ -81,6 +84,24 @@ class Channel(DeactivableMixin, ModelSQL, ModelView):
             Index(t, (t.kind, Index.Equality(cardinality='low')),
                 where=t.active == True))  # noqa: E712
         cls._order = [('priority', 'ASC'), ('code', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def store_of_point(cls, point):
+        "Return the store whose till is point, or None"
+        store_id = cls._store_of_point.get(point.id, -1)
+        if store_id == -1:
+            # Whoever asks first, the answer is the same for all
+            with without_check_access():
+                stores = cls.search([('sale_point', '=', point.id)], limit=1)
+            store_id = stores[0].id if stores else None
+            cls._store_of_point.set(point.id, store_id)
+        return cls(store_id) if store_id is not None else None
+
+    @classmethod
+    def on_modification(cls, mode, channels, field_names=None):
+        super().on_modification(mode, channels, field_names=field_names)
+        if mode != 'write' or 'sale_point' in field_names:
+            cls._store_of_point.clear()
 
     @classmethod
     def default_company(cls):

@@ -3,7 +3,6 @@
 from trytond.i18n import gettext
 from trytond.model import ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import without_check_access
 
 from .exceptions import POSSaleReopenError
 
@@ -74,11 +73,7 @@ class POSSaleLine(metaclass=PoolMeta):
         pool = Pool()
         Channel = pool.get('omni.channel')
         if self.sale and self.sale.point:
-            with without_check_access():
-                stores = Channel.search(
-                    [('sale_point', '=', self.sale.point.id)])
-            if stores:
-                return stores[0]
+            return Channel.store_of_point(self.sale.point)
 
     @classmethod
     def validate(cls, lines):
