@@ -418,9 +418,15 @@ def answer(status, body):
     return data
 
 
-def sign(body):
-    digest = hmac.new(PLATFORM_SECRET.encode(), body, hashlib.sha256)
-    return f'sha256={digest.hexdigest()}'
+def signed_headers(body):
+    "Sign body as omni_o2o.platform does: '<timestamp>.<body>'"
+    timestamp = str(int(time.time()))
+    digest = hmac.new(PLATFORM_SECRET.encode(),
+        f'{timestamp}.'.encode() + body, hashlib.sha256)
+    return {
+        'X-Omni-Signature': f'sha256={digest.hexdigest()}',
+        'X-Omni-Timestamp': timestamp,
+        }
 
 
 class Recorder:
@@ -599,10 +605,7 @@ class Load:
         path = f'/{DB_NAME}/omni/platform/{PLATFORM}/order'
 
         def post(body):
-            return answer(*client.post(path, body, {
-                        'X-Omni-Signature': sign(body),
-                        'X-Omni-Timestamp': str(int(time.time())),
-                        }))
+            return answer(*client.post(path, body, signed_headers(body)))
 
         def unit(count):
             reference = f'MT-{self.label}-{index}-{count}'

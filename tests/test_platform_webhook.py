@@ -18,7 +18,7 @@ from trytond.tests.tools import activate_modules
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
-from omni_o2o.platform import sign
+from omni_o2o.platform import signed_headers
 from omni_retail.tests import (
     at_once, create_till_chain, receive, set_company_country)
 
@@ -61,11 +61,18 @@ class PlatformWebhookTestCase(unittest.TestCase):
             body = body.encode()
         response = self.client.post(self.url(path, code), data=body,
             headers={
-                'X-Omni-Signature': sign(secret, body),
-                'X-Omni-Timestamp': str(int(
-                        timestamp if timestamp is not None else time.time())),
+                **signed_headers(secret, body, timestamp),
                 'Content-Type': 'application/json',
                 })
+        return response.status_code, response.get_json()
+
+    def replay(self, path, body):
+        "Post body again under a fresh timestamp with a minute-old signature"
+        body = json.dumps(body).encode()
+        headers = signed_headers(SECRET, body, time.time() - 60)
+        headers['X-Omni-Timestamp'] = str(int(time.time()))
+        response = self.client.post(self.url(path), data=body,
+            headers=headers)
         return response.status_code, response.get_json()
 
     @staticmethod
@@ -106,6 +113,7 @@ class PlatformWebhookTestCase(unittest.TestCase):
             (self.post('order', body, secret='wrong'), 401, 'Signature'),
             (self.post('order', body, timestamp=time.time() - 301), 401,
                 'Timestamp'),
+            (self.replay('order', body), 401, 'Signature'),
             (self.post('order', '{"order_id": '), 400, 'JSON'),
             (self.post('order', {'order_id': 'MT-BAD'}), 400, 'lines'),
             (self.post('order', self.order('MT-BAD', sku='GHOST')), 422,
@@ -167,19 +175,14 @@ class PlatformWebhookTestCase(unittest.TestCase):
         "The platform reads what its store really has"
         query = 'since=0'
         response = self.client.get(self.url('availability') + '?' + query,
-            headers={
-                'X-Omni-Signature': sign(SECRET, query),
-                'X-Omni-Timestamp': str(int(time.time())),
-                })
+            headers=signed_headers(SECRET, query))
         self.assertEqual(response.status_code, 200)
         feed = response.get_json()
         self.assertEqual(feed['store'], 'S01')
         self.assertEqual(set(feed['products']), {'TEA', 'CAKE'})
         self.assertGreaterEqual(feed['products']['CAKE'], 90)
-        response = self.client.get(self.url('availability'), headers={
-                'X-Omni-Signature': sign('wrong', ''),
-                'X-Omni-Timestamp': str(int(time.time())),
-                })
+        response = self.client.get(self.url('availability'),
+            headers=signed_headers('wrong', ''))
         self.assertEqual(response.status_code, 401)
 
     @unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
@@ -205,9 +208,6 @@ class PlatformWebhookTestCase(unittest.TestCase):
         def deliver(i):
             body = json.dumps(bodies[i]).encode()
             response = Client(app).post(self.url('order'), data=body,
-                headers={
-                    'X-Omni-Signature': sign(SECRET, body),
-                    'X-Omni-Timestamp': str(int(time.time())),
-                    })
+                headers=signed_headers(SECRET, body))
             return response.status_code, response.get_json()
         return at_once(deliver, len(bodies))

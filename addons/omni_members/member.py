@@ -11,6 +11,7 @@ from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
+from omni_retail import inputs
 from omni_retail.tools import queue_behind
 
 from .exceptions import UnknownChannelError, UnknownMemberError
@@ -38,7 +39,10 @@ class Member(Model):
         Channel = pool.get('omni.channel')
         Date = pool.get('ir.date')
         key = phone_key(phone)
-        channels = Channel.search([('code', '=', channel_code)], limit=1)
+        name = inputs.text(name, 'name', size=100, required=False)
+        channels = Channel.search([
+                ('code', '=', inputs.text(channel_code, 'channel', size=32)),
+                ], limit=1)
         if not channels:
             raise UnknownChannelError(gettext(
                     'omni_members.msg_unknown_channel', code=channel_code))
@@ -109,7 +113,7 @@ class Member(Model):
         target_number; return the surviving member"""
         pool = Pool()
         Merge = pool.get('omni.member.merge')
-        source, target = (cls.by_number(n)
+        source, target = (cls.by_number(inputs.text(n, 'number', size=32))
             for n in [source_number, target_number])
         merge = Merge.merge(source, target, reason=reason)
         with without_check_access():

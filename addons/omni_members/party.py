@@ -10,6 +10,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.modules.party.exceptions import EraseError
 from trytond.transaction import Transaction, without_check_access
 
+from omni_retail import inputs
+
 from .exceptions import InvalidPhoneError
 
 try:
@@ -39,6 +41,7 @@ def company_country_code():
 def phone_key(phone):
     """Return the E.164 form of phone, read with the company's country as
     default region; raise InvalidPhoneError if it is no valid number"""
+    phone = inputs.text(phone, 'phone', size=32, required=False)
     try:
         number = phonenumbers.parse(phone or '', company_country_code())
     except phonenumbers.NumberParseException:

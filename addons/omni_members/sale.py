@@ -376,8 +376,7 @@ class Sale(metaclass=PoolMeta):
                     {s.party for s in sales if s.party.member_number},
                     key=lambda p: p.id)))
         super().process(sales)
-        sales = [s for s in sales
-            if s.state in {'processing', 'done'} and s.party.member_number
+        sales = [s for s in sales if s.earns_points()
             and not Points.for_origins([s], ['earn', 'reverse'])]
         Party.update_member_levels({s.party for s in sales})
         Points.add(list(filter(None, (
@@ -385,6 +384,12 @@ class Sale(metaclass=PoolMeta):
                             s.total_amount + (s.member_stored_value or 0),
                             origin=s, date=s.sale_date)
                         for s in sales))))
+
+
+    def earns_points(self):
+        "Whether the member earns the sale's points once it is processed"
+        return (self.state in {'processing', 'done'}
+            and bool(self.party.member_number))
 
 
 class SaleLine(metaclass=PoolMeta):

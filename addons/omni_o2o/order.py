@@ -4,7 +4,6 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
-from decimal import Decimal
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -17,6 +16,8 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from omni_members.party import phone_key
+from omni_retail import inputs
+from omni_retail.exceptions import InputError
 from omni_retail.tools import record_turns, resume_turns, take_turns
 
 from .exceptions import (
@@ -28,8 +29,7 @@ PICKUP_ATTEMPTS_PER_MINUTE = 10
 # The icon that marks a notification as a new order for the store: the web
 # client sounds and announces those (web/custom.js)
 NEW_ORDER_ICON = 'omni-new-order'
-# Above it, a line's quantity is a typing error, not an order
-MAX_QUANTITY = 1_000_000
+MAX_COUPONS = 10
 
 
 class Order(Model):
@@ -65,8 +65,7 @@ class Order(Model):
         Sale = pool.get('sale.sale')
         ModelAccess.check('sale.sale', 'create')
         resume_turns()
-        if not isinstance(payload, dict):
-            raise OrderError(gettext('omni_o2o.msg_order_payload'))
+        payload = cls.checked_payload(payload)
         with without_check_access():
             channel = cls.channel(payload.get('channel'), ['online', 'platform'])
             reference = payload.get('reference')
@@ -79,7 +78,7 @@ class Order(Model):
             products = cls.payload_lines(payload.get('lines'))
             store = cls.fulfilling_store(channel, fulfilment, payload, products)
             warehouse = store.warehouse if store else channel.warehouse
-            coupons = cls.coupons(payload.get('coupons') or [])
+            coupons = cls.coupons(payload['coupons'])
             # The first attempt restarts here: what it read is read again
             take_turns([
                     f'omni.order,{channel.id},{reference}',
@@ -101,6 +100,29 @@ class Order(Model):
             Sale.confirm([sale])
             Event.save([Event(sale=sale, state=sale.o2o_state)])
             return cls.describe(sale)
+
+    @classmethod
+    def checked_payload(cls, payload):
+        "Return the values of payload checked, before any work"
+        payload = dict(inputs.mapping(payload, 'order'))
+        for name, size in [('channel', 32), ('reference', 64),
+                ('fulfilment', 32), ('store', 32), ('member_phone', 32),
+                ('member_name', 100)]:
+            payload[name] = inputs.text(
+                payload.get(name), name, size=size, required=False)
+        payload['lines'] = [inputs.mapping(line, 'lines')
+            for line in inputs.items(
+                payload.get('lines'), 'lines', required=False)]
+        coupons = payload.get('coupons')
+        payload['coupons'] = [inputs.text(code, 'coupons', size=64)
+            for code in inputs.items(
+                [coupons] if isinstance(coupons, str) else coupons,
+                'coupons', maximum=MAX_COUPONS, required=False)]
+        if payload.get('address') is not None:
+            payload['address'] = inputs.mapping(payload['address'], 'address')
+        if not isinstance(payload.get('paid', True), bool):
+            raise InputError(gettext('omni_o2o.msg_order_paid'))
+        return payload
 
     @classmethod
     def placed(cls, channel, reference):
@@ -186,20 +208,11 @@ class Order(Model):
         Product = pool.get('product.product')
         if not lines:
             raise OrderError(gettext('omni_o2o.msg_order_no_lines'))
-        if not isinstance(lines, list) or not all(
-                isinstance(line, dict) for line in lines):
-            raise OrderError(gettext('omni_o2o.msg_order_lines'))
         quantities = []
         for line in lines:
-            code = line.get('product')
-            try:
-                quantity = float(line.get('quantity'))
-            except (TypeError, ValueError):
-                quantity = 0
-            if not (0 < quantity < MAX_QUANTITY):
-                raise OrderError(gettext('omni_o2o.msg_order_quantity',
-                        product=code, quantity=line.get('quantity')))
-            quantities.append((str(code), quantity))
+            code = inputs.text(line.get('product'), 'product', size=64)
+            quantities.append(
+                (code, inputs.quantity(line.get('quantity'), code)))
         products = {}
         for product in Product.search([
                     ('code', 'in', list({c for c, _ in quantities})),
@@ -255,11 +268,10 @@ class Order(Model):
         pool = Pool()
         Channel = pool.get('omni.channel')
         Level = pool.get('omni.stock.level')
-        try:
-            point = (Decimal(str(address['latitude'])),
-                Decimal(str(address['longitude'])))
-        except (KeyError, ArithmeticError, TypeError):
+        if 'latitude' not in address or 'longitude' not in address:
             raise OrderError(gettext('omni_o2o.msg_order_coordinates'))
+        point = (inputs.coordinate(address['latitude'], 'latitude', 90),
+            inputs.coordinate(address['longitude'], 'longitude', 180))
         stores = Channel.search([
                 ('kind', '=', 'store'),
                 ('delivery', '=', True),
@@ -305,8 +317,6 @@ class Order(Model):
     def coupons(cls, codes):
         pool = Pool()
         Coupon = pool.get('omni.coupon')
-        if not isinstance(codes, (list, tuple)):
-            codes = [codes]
         return [Coupon.number(code) for code in codes]
 
     @classmethod

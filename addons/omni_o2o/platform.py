@@ -13,6 +13,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
+from omni_retail import inputs
 from omni_retail.exceptions import PriceError, StockShortageError
 
 from .exceptions import PlatformError, UnknownProductError
@@ -245,7 +246,7 @@ class Platform(Model):
                     'omni_o2o.msg_platform_timestamp'))
         if not hmac.compare_digest(
                 headers.get(SIGNATURE_HEADER, '').encode('utf-8'),
-                sign(secret, body).encode('utf-8')):
+                sign(secret, body, timestamp).encode('utf-8')):
             raise PlatformError(HTTPStatus.UNAUTHORIZED, gettext(
                     'omni_o2o.msg_platform_signature'))
         return channel
@@ -276,7 +277,7 @@ class Platform(Model):
                     'omni_o2o.msg_platform_order_fields'))
         return {
             'channel': channel.code,
-            'reference': str(data['order_id']),
+            'reference': inputs.text(data['order_id'], 'order_id', size=64),
             'fulfilment': 'store_delivery',
             'store': store.code if store else None,
             'member_phone': customer.get('phone'),
@@ -294,12 +295,24 @@ class Platform(Model):
                 'cancelled', 'rider_picked_up', 'delivered'}:
             raise PlatformError(HTTPStatus.BAD_REQUEST, gettext(
                     'omni_o2o.msg_platform_status_fields'))
-        return str(data['order_id']), status
+        return inputs.text(data['order_id'], 'order_id', size=64), status
 
 
-def sign(secret, body):
-    "Return the signature header value of body with secret"
+def sign(secret, body, timestamp):
+    """Return the signature header value of body sent at timestamp (the
+    timestamp header's value): the HMAC-SHA256 with secret of
+    "<timestamp>.<body>", so that a call cannot be replayed later"""
     if isinstance(body, str):
         body = body.encode()
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    digest = hmac.new(secret.encode(), f'{timestamp}.'.encode() + body,
+        hashlib.sha256).hexdigest()
     return f'sha256={digest}'
+
+
+def signed_headers(secret, body, timestamp=None):
+    "Return the headers of a platform's call of body signed now or then"
+    timestamp = str(int(time.time() if timestamp is None else timestamp))
+    return {
+        SIGNATURE_HEADER: sign(secret, body, timestamp),
+        TIMESTAMP_HEADER: timestamp,
+        }

@@ -355,6 +355,7 @@ class Sale(metaclass=PoolMeta):
             for sale in sales:
                 sale.pickup_code = None
             cls.refund_member_payments(sales)
+            cls.reverse_points(sales)
             cls.release_coupons(sales)
         cls.set_o2o_state(sales, state)
         cls.__queue__.process(sales)
@@ -371,6 +372,33 @@ class Sale(metaclass=PoolMeta):
         StoredValue.add([StoredValue(member=s.party, kind='refund', origin=s,
                     amount=s.member_stored_value)
                 for s in sales if s.member_stored_value])
+
+    @classmethod
+    def reverse_points(cls, sales):
+        """Take back, once, the points the released orders earned (those
+        spent since stay spent)"""
+        pool = Pool()
+        Points = pool.get('omni.member.points')
+        reversed_ = {l.origin for l in Points.for_origins(sales, ['reverse'])}
+        earned = defaultdict(int)
+        for line in Points.for_origins(sales, ['earn']):
+            if line.origin not in reversed_:
+                earned[line.origin] += line.points
+        balances = Points.balances(list({s.party for s in earned}))
+        lines = []
+        for sale, points in earned.items():
+            points = min(points, balances[sale.party.id])
+            if points > 0:
+                balances[sale.party.id] -= points
+                lines.append(Points(member=sale.party, kind='reverse',
+                        origin=sale, points=-points))
+        if lines:
+            Points.add(lines)
+
+    def earns_points(self):
+        # A released order earns nothing, whenever its workflow runs
+        return super().earns_points() and self.o2o_state not in {
+            'cancelled', 'expired'}
 
     @classmethod
     def set_o2o_state(cls, sales, state):

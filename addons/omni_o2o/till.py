@@ -6,7 +6,7 @@ Every figure the page shows comes from here: prices, level discounts and
 coupon discounts are those of the till sale (`sale.point.sale`), computed
 by the server alone."""
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.model import Model
@@ -15,6 +15,7 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, check_access
 
 from omni_members.party import mask_phone, phone_key
+from omni_retail import inputs
 from omni_retail.tools import lock_first, resume_turns
 
 from .exceptions import TillError
@@ -123,7 +124,7 @@ class Till(Model):
             sale.save()
             return sale
         sales = TillSale.search([
-                ('id', '=', int(sale_id)),
+                ('id', '=', inputs.record_id(sale_id, 'sale_id')),
                 ('point', '=', store.sale_point.id),
                 ])
         if not sales:
@@ -141,7 +142,7 @@ class Till(Model):
         pool = Pool()
         Product = pool.get('product.product')
         store = cls.store()
-        text = (text or '').strip()
+        text = inputs.text(text, 'text', size=64, required=False)
         if not text:
             return []
         products = Product.search([
@@ -166,7 +167,7 @@ class Till(Model):
         Line = pool.get('sale.point.sale.line')
         TillSale = pool.get('sale.point.sale')
         product = cls.product(code)
-        quantity = cls.quantity(quantity)
+        quantity = inputs.quantity(quantity, product.code)
         sale = cls.till_sale(sale_id)
         lines = [l for l in sale.lines if l.product == product]
         if lines:
@@ -186,6 +187,7 @@ class Till(Model):
         pool = Pool()
         Line = pool.get('sale.point.sale.line')
         sale = cls.till_sale(sale_id)
+        line_id = inputs.record_id(line_id, 'line_id')
         lines = [l for l in sale.lines if l.id == line_id]
         if not lines:
             raise TillError(gettext('omni_o2o.msg_till_line_unknown'))
@@ -193,7 +195,7 @@ class Till(Model):
         if not quantity:
             Line.delete([line])
         else:
-            line.quantity = cls.quantity(quantity)
+            line.quantity = inputs.quantity(quantity, line.product.code)
             cls.check_stock(sale, line.product, line.quantity)
             line.amount = line.on_change_with_amount()
             line.save()
@@ -203,22 +205,11 @@ class Till(Model):
     def product(cls, code):
         pool = Pool()
         Product = pool.get('product.product')
-        products = Product.omni_by_code(code)
+        products = Product.omni_by_code(inputs.text(code, 'code', size=64))
         if len(products) != 1:
             raise TillError(gettext('omni_o2o.msg_till_product_unknown',
                     code=code))
         return products[0]
-
-    @classmethod
-    def quantity(cls, value):
-        try:
-            quantity = float(value)
-        except (TypeError, ValueError):
-            quantity = 0
-        if quantity <= 0:
-            raise TillError(gettext('omni_o2o.msg_till_quantity',
-                    quantity=value))
-        return quantity
 
     @classmethod
     def lock_for_payment(cls, sale, method, done):
@@ -273,7 +264,7 @@ class Till(Model):
         if cls.sale_coupons(sale):
             # The level's prices would replace the coupon's discount
             raise TillError(gettext('omni_o2o.msg_till_member_after_coupon'))
-        member = Member.find(phone_key(phone))
+        member = Member.find(phone_key(inputs.text(phone, 'phone', size=32)))
         if not member:
             raise TillError(gettext('omni_o2o.msg_till_member_unknown',
                     phone=phone))
@@ -290,7 +281,9 @@ class Till(Model):
         "Make a member of the customer of phone and give them the sale"
         pool = Pool()
         Member = pool.get('omni.member')
-        Member.register(phone, name, cls.store().code)
+        Member.register(inputs.text(phone, 'phone', size=32),
+            inputs.text(name, 'name', size=100, required=False),
+            cls.store().code)
         return cls.set_member(sale_id, phone)
 
     @classmethod
@@ -299,7 +292,7 @@ class Till(Model):
         pool = Pool()
         Coupon = pool.get('omni.coupon')
         sale = cls.till_sale(sale_id)
-        number = Coupon.number(code)
+        number = Coupon.number(inputs.text(code, 'code', size=64))
         sale.redeem(number)
         return cls.describe(cls.till_sale(sale.id))
 
@@ -315,14 +308,14 @@ class Till(Model):
         resume_turns()
         sale = cls.till_sale(sale_id)
         methods = Method.search([
-                ('id', '=', int(method_id)),
+                ('id', '=', inputs.record_id(method_id, 'method_id')),
                 ('company', '=', sale.company.id),
                 ('omni_online', '=', False),
                 ])
         if not methods:
             raise TillError(gettext('omni_o2o.msg_till_method_unknown'))
         method, = methods
-        amount = sale.currency.round(cls.amount(amount))
+        amount = sale.currency.round(inputs.amount(amount, 'amount'))
         due = sale.amount_to_pay
         if not sale.lines or due <= 0:
             raise TillError(gettext('omni_o2o.msg_till_nothing_due',
@@ -341,17 +334,6 @@ class Till(Model):
             TillSale.process([sale])
         return dict(cls.describe(TillSale(sale.id)), change=str(change),
             session=cls.describe_session(cls.store()))
-
-    @classmethod
-    def amount(cls, value):
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            amount = Decimal(0)
-        if not amount.is_finite() or amount <= 0:
-            raise TillError(gettext('omni_o2o.msg_till_amount',
-                    amount=value))
-        return amount
 
     @classmethod
     def cancel(cls, sale_id):
@@ -384,7 +366,7 @@ class Till(Model):
         if not session:
             raise TillError(gettext('omni_o2o.msg_till_no_session'))
         closing = cls.describe_session(store)
-        session.end_amount = cls.amount(end_amount)
+        session.end_amount = inputs.amount(end_amount, 'end_amount')
         session.save()
         Session.close([session])
         return dict(closing, closed=session.rec_name,

@@ -58,3 +58,7 @@ class ApiError(HTTPRefusal):
 
 class ApiKeyValidationError(ValidationError):
     "An integrator key that cannot be saved"
+
+
+class InputError(UserError):
+    "An input of the wrong type, range or size, refused before any work"

@@ -27,6 +27,8 @@ from .api import APPLICATION
 from .exceptions import ApiError
 
 logger = logging.getLogger(__name__)
+# An order of the most lines (inputs.MAX_ITEMS) fits many times over
+MAX_BODY = 256 * 1024
 
 
 def json_response(status, body):
@@ -78,9 +80,12 @@ def api_call(request, pool, model, method):
             'error': error.message}
     except (TransactionError, backend.DatabaseOperationalError):
         raise
-    except Exception as error:
+    except Exception:
+        # A bug or an input no check refused: the server's log has it, the
+        # caller gets no Python text
         logger.exception("omni API call %s.%s failed", model, method)
-        status, body = HTTPStatus.BAD_REQUEST, {'error': str(error)}
+        status, body = HTTPStatus.BAD_REQUEST, {
+            'error': gettext('omni_retail.msg_api_failed')}
     if status != HTTPStatus.OK:
         transaction.rollback()
     # One line per call, refusals too
@@ -106,6 +111,9 @@ def call(application, model, method, request):
     with without_check_access():
         record = application.omni_method(model, method)
         channel = application.omni_channel
+        if (request.content_length or 0) > MAX_BODY:
+            raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, gettext(
+                    'omni_retail.msg_api_body_size', size=MAX_BODY))
         try:
             body = json.loads(
                 request.get_data() or b'null', object_hook=JSONDecoder())

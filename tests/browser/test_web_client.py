@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / 'scripts'))
 
 from demo_data import PASSWORDS, PLATFORM_SECRETS  # noqa: E402
 
-from omni_o2o.platform import sign  # noqa: E402
+from omni_o2o.platform import signed_headers  # noqa: E402
 
 # its own demo chain, made anew each run
 DATABASE = os.environ.get('OMNI_BROWSER_DB') or 'omni_browser'
@@ -239,8 +239,7 @@ class WebClientTestCase(unittest.TestCase):
             f'http://127.0.0.1:{PORT}/{DATABASE}/omni/platform/{code}/{path}',
             data=body if method == 'POST' else None, method=method,
             headers={
-                'X-Omni-Signature': sign(PLATFORM_SECRETS[code], body),
-                'X-Omni-Timestamp': str(int(time.time())),
+                **signed_headers(PLATFORM_SECRETS[code], body),
                 'Content-Type': 'application/json',
                 })
         with urllib.request.urlopen(request, timeout=60) as response:
