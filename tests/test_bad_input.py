@@ -6,6 +6,7 @@ platforms' webhooks) get a clear refusal, never Python's text, and nothing
 is written. Add the cases of every new door here."""
 import json
 import unittest
+from decimal import Decimal
 
 from werkzeug.test import Client
 
@@ -18,6 +19,8 @@ from trytond.transaction import Transaction
 from trytond.wsgi import app
 
 from omni_o2o.platform import signed_headers
+from omni_retail import inputs
+from omni_retail.exceptions import InputError
 from omni_retail.tests import (
     create_mall, create_till_chain, receive, set_company_country)
 
@@ -316,3 +319,24 @@ class BadInputTestCase(unittest.TestCase):
                 'order id object': signed(platform_order(order_id={})),
                 'unsigned': (path, b'{}', {}, 401),
                 })
+
+    def test_shared_validator(self):
+        "What the doors let through, up to their limits"
+        with Transaction().start(DB_NAME, 0):
+            self.assertEqual(inputs.text('  TEA ', 'code'), 'TEA')
+            self.assertIsNone(inputs.text('', 'code', required=False))
+            self.assertEqual(inputs.record_id('42', 'sale_id'), 42)
+            self.assertEqual(inputs.quantity('2.5', 'TEA'), 2.5)
+            self.assertEqual(
+                inputs.amount('12.30', 'amount'), Decimal('12.30'))
+            self.assertEqual(inputs.coordinate(-180, 'longitude', 180), -180)
+            inputs.room_for(inputs.MAX_ITEMS - 1, 'lines')
+            for refused in [
+                    lambda: inputs.room_for(inputs.MAX_ITEMS, 'lines'),
+                    lambda: inputs.quantity(inputs.MAX_QUANTITY, 'TEA'),
+                    lambda: inputs.text('x' * 201, 'name'),
+                    lambda: inputs.record_id(2 ** 31, 'sale_id'),
+                    lambda: inputs.amount(inputs.MAX_AMOUNT, 'amount'),
+                    ]:
+                with self.assertRaises(InputError):
+                    refused()

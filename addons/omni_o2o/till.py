@@ -166,14 +166,17 @@ class Till(Model):
         pool = Pool()
         Line = pool.get('sale.point.sale.line')
         TillSale = pool.get('sale.point.sale')
+        cls.store()
         product = cls.product(code)
         quantity = inputs.quantity(quantity, product.code)
         sale = cls.till_sale(sale_id)
         lines = [l for l in sale.lines if l.product == product]
         if lines:
             line = lines[0]
-            line.quantity += quantity
+            line.quantity = inputs.quantity(
+                line.quantity + quantity, product.code)
         else:
+            inputs.room_for(len(sale.lines), 'lines')
             line = Line(sale=sale, product=product, quantity=quantity)
             line.on_change_product()
         cls.check_stock(sale, product, line.quantity)

@@ -100,6 +100,13 @@ def items(value, field, maximum=MAX_ITEMS, required=True):
     return list(value)
 
 
+def room_for(count, field, maximum=MAX_ITEMS):
+    "Refuse one more item to the count items of a list at its maximum"
+    if count >= maximum:
+        raise InputError(gettext('omni_retail.msg_input_items',
+                field=field, maximum=maximum))
+
+
 def coordinate(value, field, limit):
     "Return value as a finite coordinate between -limit and limit"
     try:
