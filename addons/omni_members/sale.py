@@ -11,7 +11,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
-from omni_retail.tools import lock_first
+from omni_retail.tools import lock_first, record_turns, resume_turns
 
 from .exceptions import MemberRequiredError, MemberConfigurationError
 from .party import phone_key
@@ -370,11 +370,12 @@ class Sale(metaclass=PoolMeta):
         pool = Pool()
         Party = pool.get('party.party')
         Points = pool.get('omni.member.points')
-        # The members' rows, locked by their points, with the sales' rows
-        # Tryton locks: one restart, before the work
-        lock_first((cls, sales), (Party, sorted(
-                    {s.party for s in sales if s.party.member_number},
-                    key=lambda p: p.id)))
+        # The sales' rows Tryton locks, and the members' turns, which their
+        # ledgers' writers (tills, other orders) wait in line for: one
+        # restart, before the work
+        resume_turns()
+        lock_first((cls, sales), turns=record_turns(Party,
+                {s.party for s in sales if s.party.member_number}))
         super().process(sales)
         sales = [s for s in sales if s.earns_points()
             and not Points.for_origins([s], ['earn', 'reverse'])]

@@ -16,7 +16,7 @@ from trytond.transaction import Transaction, check_access
 
 from omni_members.party import mask_phone, phone_key
 from omni_retail import inputs
-from omni_retail.tools import lock_first, resume_turns
+from omni_retail.tools import lock_first, record_turns, resume_turns
 
 from .exceptions import TillError
 
@@ -239,8 +239,9 @@ class Till(Model):
             # In line with the orders taken for the same goods
             turns = Level.turns(needs)
         if sale.member and (done or method.omni_ledger):
-            # The points and stored value ledgers lock their member
-            locks.append((Party, [sale.member]))
+            # The points and stored value ledgers write their member: in
+            # line with the member's other writers, as the queued workflow
+            turns = [*turns, *record_turns(Party, [sale.member])]
         if done and not sale.number:
             # Tryton numbers the sale with its till's strict sequence
             locks.append((Sequence, [sale.point.sequence]))
