@@ -15,10 +15,13 @@ Starts, each in its own process group:
     LISTEN for trytond-worker to wait on, a loop of this script that polls
     ir.queue with trytond's own pull and run_task.
 The database is DATABASE at TRYTOND_DATABASE__URI.  The queue is handed to
-the worker by TRYTOND_QUEUE__WORKER=True and the caches of all processes are
-kept coherent by TRYTOND_CACHE__CLEAN_TIMEOUT=0 (PostgreSQL LISTEN/NOTIFY;
-on SQLite every transaction checks ir_cache), both exported to the children
-unless already set.  When a child dies the others are stopped and the
+the worker by TRYTOND_QUEUE__WORKER=True and, on PostgreSQL, the caches of
+all processes are kept coherent at once by TRYTOND_CACHE__CLEAN_TIMEOUT=0
+(LISTEN/NOTIFY), both exported to the children unless already set.  SQLite
+keeps Tryton's default (ir_cache checked every 300 s): with 0 every
+transaction would check it, and on SQLite a check inside a call's nested
+transaction commits the call's work half-done (the till's payment without
+its sale).  When a child dies the others are stopped and the
 exit status is 1; SIGINT (Ctrl-C) or SIGTERM stops every child cleanly.
 """
 import argparse
@@ -222,12 +225,13 @@ def main(argv=None):
     env.setdefault('TRYTOND_DATABASE__PATH', str(ROOT / 'var'))
     env.setdefault('TRYTOND_WEB__LISTEN', '127.0.0.1:8000')
     env.setdefault('TRYTOND_QUEUE__WORKER', 'True')
-    env.setdefault('TRYTOND_CACHE__CLEAN_TIMEOUT', '0')
     env['TRYTOND_CONFIG'] = str(config_file)
     env['TRYTOND_DATABASE_NAMES'] = args.database
     os.environ.update(env)
 
     backend, uri = backend_of(config_file)
+    if backend == 'postgresql':
+        env.setdefault('TRYTOND_CACHE__CLEAN_TIMEOUT', '0')
     if not database_exists(args.database):
         sys.exit(f"prod: no Tryton database {args.database!r} at {uri} "
             "(make demo, or trytond-admin -u omni_o2o "
