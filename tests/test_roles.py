@@ -1,18 +1,40 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""What a store cashier and an area manager may see and do, each through
-the server's RPC as that user."""
+"""What a store cashier, an area manager and an integrator may see and do,
+each through the server's RPC as that user."""
+import re
 import unittest
 from decimal import Decimal
+from pathlib import Path
 
 from proteus import Model
+from trytond.exceptions import UserError
+from trytond.model import ModelSingleton
 from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
 
-from omni_o2o.exceptions import ReturnError, TillError
+from omni_o2o.exceptions import OrderError, ReturnError, TillError
 from omni_retail.tests import (
     create_mall, create_till_chain, receive, set_company_country)
+
+ROLES_DOC = Path(__file__).parent.parent / 'doc' / 'roles.md'
+ROLES = ['store staff', 'manager', 'integrator']
+
+
+def documented_rights():
+    """Return {model: {role: rights}} of the rights matrix of doc/roles.md,
+    rights as 'rwcd' with '-' for each verb refused"""
+    rights = {}
+    for line in ROLES_DOC.read_text().splitlines():
+        match = re.match(
+            r'\| `([\w.-]+)` \| `([rwcd-]{4})` \| `([rwcd-]{4})` '
+            r'\| `([rwcd-]{4})` \|', line)
+        if match:
+            model, *values = match.groups()
+            rights[model] = dict(zip(ROLES, values))
+    return rights
 
 
 class RolesTestCase(unittest.TestCase):
@@ -52,15 +74,23 @@ class RolesTestCase(unittest.TestCase):
             user.companies.append(Company(company.id))
             user.company = Company(company.id)
             user.save()
+        integrators, = Group.find([('name', '=', "Omni Retail Integrator")])
+        cls.integrator = User(login='integrator', name="Mall Integrator")
+        cls.integrator.groups.append(Group(integrators.id))
+        cls.integrator.companies.append(Company(company.id))
+        cls.integrator.company = Company(company.id)
+        cls.integrator.save()
         Method = Model.get('sale.point.payment.method')
         Method(name="Online", account=cash.account, omni_online=True).save()
-        s01.pickup = True
-        s01.save()
-        Model.get('omni.order').place({
-                'channel': 'MALL', 'reference': 'ROLES-1',
-                'member_phone': '13800000001', 'fulfilment': 'pickup',
-                'store': 'S01', 'lines': [{'product': 'TEA', 'quantity': 1}],
-                }, cls.config.context)
+        for number, store in enumerate([s01, s02], 1):
+            store.pickup = True
+            store.save()
+            Model.get('omni.order').place({
+                    'channel': 'MALL', 'reference': f'ROLES-{number}',
+                    'member_phone': '13800000001', 'fulfilment': 'pickup',
+                    'store': store.code,
+                    'lines': [{'product': 'TEA', 'quantity': 1}],
+                    }, cls.config.context)
         cls.order_id, = [s.id for s in Model.get('sale.sale').find(
                 [('omni_reference', '=', 'ROLES-1')])]
         cls.store_of = {s.id: s.code for s in [s01, s02]}
@@ -253,3 +283,117 @@ class RolesTestCase(unittest.TestCase):
         self.assertTrue(all('****' in n for n in names), names)
         member, = Party.find([('member_number', '!=', None)], limit=1)
         self.assertIn('****', member.member_phone)
+
+    def rights(self, model):
+        """Return the rights the current user has on model as 'rwcd', as the
+        web client is told; each refusal proven by trying the verb by
+        generic RPC, with nothing to read or write"""
+        proxy = Model.get(model)._proxy
+        context = self.config.context
+        access, = Model.get('ir.model.access')._proxy.get_access(
+            [model], context).values()
+        attempts = {
+            'read': lambda: proxy.search_read([], 0, 1, None, ['id'], context),
+            'write': lambda: proxy.write([], {}, context),
+            'create': lambda: proxy.create([{}], context),
+            'delete': lambda: proxy.delete([], context),
+            }
+        try:
+            attempts.pop('read')()
+        except AccessError:
+            rights = '-'
+        except Exception:
+            rights = 'r'  # past the access checks, wanting a context
+        else:
+            rights = 'r'
+        for verb, attempt in attempts.items():
+            if access[verb]:
+                rights += verb[0]
+                continue
+            rights += '-'
+            try:
+                created = attempt()
+            except Exception:
+                continue
+            if verb == 'create':
+                self.created.append((model, created))
+            self.fail(f"{model} allows {verb} against its access")
+        return rights
+
+    def test_rights_matrix(self):
+        """Every model of the generic RPC answers each role as the matrix of
+        doc/roles.md says; a model not in it is read at most"""
+        pool = Pool(self.config.database_name)
+        models = sorted(name for name, Model_ in pool.iterobject()
+            if {'search_read', 'create'} <= Model_.__rpc__.keys())
+        documented = documented_rights()
+        self.assertLessEqual(documented.keys(), set(models))
+        # Settings exist, as a refused delete of none would delete nothing
+        for model in models:
+            if issubclass(pool.get(model), ModelSingleton):
+                Model.get(model)._proxy.write([], {}, self.config.context)
+        users = dict(zip(ROLES, [self.cashier, self.manager, self.integrator]))
+        observed = {model: {} for model in models}
+        self.created = []
+        try:
+            for role, user in users.items():
+                set_user(user, self.config)
+                for model in models:
+                    observed[model][role] = self.rights(model)
+        finally:
+            set_user(1, self.config)
+            for model, ids in self.created:
+                Model.get(model)._proxy.delete(ids, self.config.context)
+        changes = {model for model, rights in observed.items()
+            if any(r[1:] != '---' for r in rights.values())
+            or model.startswith('omni.') or model == 'res.user'}
+        shown = sorted(changes | documented.keys())
+        self.assertEqual(
+            {model: observed[model] for model in shown},
+            {model: documented.get(model) for model in shown},
+            '\n'.join(f"| `{model}` | "
+                + ' | '.join(f"`{observed[model][r]}`" for r in ROLES)
+                + ' |' for model in shown))
+
+    def test_store_staff_see_their_store_of_the_chain(self):
+        """Orders, order status, ledgers, coupon codes and users of other
+        stores follow doc/roles.md; every store's availability answers"""
+        Center = Model.get('omni.order.center')
+        Order = Model.get('omni.order')
+        Points = Model.get('omni.member.points')
+        Number = Model.get('sale.promotion.coupon.number')
+        User = Model.get('res.user')
+        Stock = Model.get('omni.stock')
+        context = self.config.context
+        Sale = Model.get('sale.sale')
+        number = Sale(self.order_id).number
+        other, = [s.number for s in Sale.find(
+                [('omni_reference', '=', 'ROLES-2')])]
+        Message = Model.get('omni.order.message')
+        Sale.click(Sale.find([('omni_reference', 'like', 'ROLES-%')]),
+            'o2o_ready')
+        self.assertEqual(len(Message.find([])), 2)
+        every = {o.store.code for o in Center.find([])}
+        self.assertEqual(every, {'S01', 'S02'})
+        set_user(self.cashier, self.config)
+        self.assertEqual({o.store.code for o in Center.find([])}, {'S01'})
+        self.assertEqual(
+            Order.status(number, context)['number'], number)
+        with self.assertRaises(OrderError):
+            Order.status(other, context)
+        with self.assertRaises(AccessError):
+            Points.find([])
+        messages = Message.search_read([], 0, None, None,
+            ['sale', 'masked_recipient'], context)
+        self.assertEqual({m['sale'] for m in messages}, {self.order_id})
+        self.assertEqual({m['masked_recipient'] for m in messages},
+            {'+86 138****0001'})
+        with self.assertRaises(AccessError):
+            Message.search_read([], 0, None, None, ['recipient'], context)
+        self.assertEqual(Number.find([]), [])
+        for field in ['login', 'groups', 'omni_store']:
+            with self.assertRaises(AccessError):
+                User.search_read([], 0, None, None, [field], context)
+        self.assertEqual(
+            Stock.availability(['TEA'], ['S01', 'S02'], context)['TEA'],
+            {'S01': 8, 'S02': 8})
