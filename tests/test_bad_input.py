@@ -252,6 +252,32 @@ class BadInputTestCase(unittest.TestCase):
             }
         self.refused_by_rpc(list(cases.items()))
 
+    def test_order_status(self):
+        "omni.order: status and the order center's search"
+        Order = Model.get('omni.order')
+        cases = {
+            'status none': lambda c: Order.status(None, c),
+            'status list': lambda c: Order.status(['SO1'], c),
+            'status object': lambda c: Order.status({'number': 'SO1'}, c),
+            'status long': lambda c: Order.status('S' * 65, c),
+            'status unknown': lambda c: Order.status('NO-SUCH-ORDER', c),
+            'center limit text': lambda c: Order.search_center(
+                None, None, 'abc', c),
+            'center limit zero': lambda c: Order.search_center(
+                None, None, 0, c),
+            'center limit huge': lambda c: Order.search_center(
+                None, None, 1e30, c),
+            'center limit nan': lambda c: Order.search_center(
+                None, None, 'nan', c),
+            'center store list': lambda c: Order.search_center(
+                None, ['S01'], 10, c),
+            'center store long': lambda c: Order.search_center(
+                None, 'S' * 33, 10, c),
+            'center phone object': lambda c: Order.search_center(
+                {'phone': PHONE}, None, 10, c),
+            }
+        self.refused_by_rpc(list(cases.items()))
+
     def post(self, path, body, headers):
         response = Client(app).post(path, data=body, headers=headers)
         return response.status_code, response.get_json()

@@ -266,23 +266,26 @@ class RolesTestCase(unittest.TestCase):
             ('reserved', False))
         self.assertNotEqual(Party(member.id).name, "Someone")
 
-    def test_cashier_sees_phones_masked(self):
+    def test_staff_and_integrators_see_phones_masked(self):
         "No whole number by the party's phone fields or contact names"
         Party = Model.get('party.party')
         Mechanism = Model.get('party.contact_mechanism')
-        set_user(self.cashier, self.config)
         context = self.config.context
-        for fields in [['phone'], ['mobile']]:
+        for user in [self.cashier, self.integrator]:
+            set_user(user, self.config)
+            for fields in [['phone'], ['mobile'], ['phone_key']]:
+                with self.assertRaises(AccessError):
+                    Party.search_read([], 0, None, None, fields, context)
             with self.assertRaises(AccessError):
-                Party.search_read([], 0, None, None, fields, context)
-        names = [m['rec_name'] for m in Mechanism.search_read(
-                [('type', 'in', ['phone', 'mobile'])], 0, None, None,
-                ['rec_name'], context)]
-        self.assertTrue(names)
-        self.assertFalse([n for n in names if '13800000001' in n])
-        self.assertTrue(all('****' in n for n in names), names)
-        member, = Party.find([('member_number', '!=', None)], limit=1)
-        self.assertIn('****', member.member_phone)
+                Mechanism.search_read([], 0, None, None, ['value'], context)
+            names = [m['rec_name'] for m in Mechanism.search_read(
+                    [('type', 'in', ['phone', 'mobile'])], 0, None, None,
+                    ['rec_name'], context)]
+            self.assertTrue(names)
+            self.assertFalse([n for n in names if '13800000001' in n])
+            self.assertTrue(all('****' in n for n in names), names)
+            member, = Party.find([('member_number', '!=', None)], limit=1)
+            self.assertIn('****', member.member_phone)
 
     def rights(self, model):
         """Return the rights the current user has on model as 'rwcd', as the

@@ -489,14 +489,15 @@ class Order(Model):
         pool = Pool()
         Center = pool.get('omni.order.center')
         Member = pool.get('omni.member')
+        limit = int(inputs.quantity(limit, 'limit', maximum=1001))
         domain = []
         if member_phone:
             member = Member.lookup(member_phone)
             domain.append(('member', '=', member['id'] if member else -1))
-        if store:
+        if store := inputs.text(store, 'store', size=32, required=False):
             domain.append(('store.code', '=', store))
         return [order.describe()
-            for order in Center.search(domain, limit=min(int(limit), 1000))]
+            for order in Center.search(domain, limit=limit)]
 
     @classmethod
     def describe(cls, sale):
