@@ -278,6 +278,26 @@ class BadInputTestCase(unittest.TestCase):
             }
         self.refused_by_rpc(list(cases.items()))
 
+    def test_coupon_check(self):
+        "omni.coupon.check: what a channel asks of a code"
+        Coupon = Model.get('omni.coupon')
+        cases = {
+            'code none': lambda c: Coupon.check(None, 'MALL', None, None, c),
+            'code list': lambda c: Coupon.check(['X'], 'MALL', None, None, c),
+            'code long': lambda c: Coupon.check('X' * 65, 'MALL', None, None,
+                c),
+            'channel object': lambda c: Coupon.check('X', {}, None, None, c),
+            'amount text': lambda c: Coupon.check('X', 'MALL', None, 'abc',
+                c),
+            'amount inf': lambda c: Coupon.check('X', 'MALL', None, 'inf',
+                c),
+            'amount negative': lambda c: Coupon.check('X', 'MALL', None, -5,
+                c),
+            'phone list': lambda c: Coupon.check('X', 'MALL', [PHONE], None,
+                c),
+            }
+        self.refused_by_rpc(list(cases.items()))
+
     def post(self, path, body, headers):
         response = Client(app).post(path, data=body, headers=headers)
         return response.status_code, response.get_json()
@@ -343,6 +363,10 @@ class BadInputTestCase(unittest.TestCase):
                 'phone list': signed(platform_order(
                         customer={'phone': [PHONE]})),
                 'order id object': signed(platform_order(order_id={})),
+                'line without sku': signed(platform_order(
+                        lines=[{'quantity': 1}])),
+                'sku list': signed(platform_order(
+                        lines=[{'sku': ['TEA'], 'quantity': 1}])),
                 'unsigned': (path, b'{}', {}, 401),
                 })
 

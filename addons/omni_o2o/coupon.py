@@ -22,6 +22,7 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from omni_retail import inputs
 from omni_retail.tools import lock_and_touch
 
 from .center import till_sales
@@ -546,16 +547,26 @@ class Coupon(Model):
         member_phone for amount: {"valid", "reason", "discount"}"""
         pool = Pool()
         Channel = pool.get('omni.channel')
+        code = inputs.text(code, 'code', size=64)
+        if amount is not None:
+            amount = inputs.amount(amount, 'amount')
         with without_check_access():
-            number = cls.number(code)
-            channels = Channel.search([('code', '=', channel_code)], limit=1)
+            channels = Channel.search([
+                    ('code', '=', inputs.text(channel_code, 'channel',
+                            size=32)),
+                    ], limit=1)
             if not channels:
                 raise CouponError(gettext(
                         'omni_o2o.msg_coupon_unknown_channel',
                         channel=channel_code))
             member = cls.member(member_phone) if member_phone else None
-            reason = number.refusal(channels[0], member,
-                Decimal(str(amount)) if amount is not None else None)
+            try:
+                number = cls.number(code)
+            except CouponError as unknown:
+                # An unknown code is refused as any other: the caller asked
+                return {'valid': False, 'reason': unknown.message,
+                    'discount': None}
+            reason = number.refusal(channels[0], member, amount)
             return {
                 'valid': reason is None,
                 'reason': reason,

@@ -283,8 +283,10 @@ class Platform(Model):
             'member_phone': customer.get('phone'),
             'member_name': customer.get('name'),
             'address': data.get('address') or {},
-            'lines': [{'product': l.get('sku'), 'quantity': l.get('quantity')}
-                for l in lines],
+            'lines': [{
+                    'product': inputs.text(l.get('sku'), 'sku', size=64),
+                    'quantity': l.get('quantity'),
+                    } for l in lines],
             }
 
     @classmethod
