@@ -1,6 +1,6 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""Run every test: on SQLite, on PostgreSQL, then in a real browser.
+"""Run every test: on SQLite and PostgreSQL side by side, then in a browser.
 
     python scripts/run_tests.py [--backend sqlite|postgresql|browser ...]
         [-- pytest arguments]
@@ -10,15 +10,18 @@ postgresql://postgres@127.0.0.1:5432/).  Without it the PostgreSQL pass is
 skipped with a clear line, unless CI is set: then its absence fails.  The
 browser pass needs Debian's chromium and is likewise mandatory in CI.
 
-Activated databases are cached per backend under var/db-cache/<digest of
-the modules' source>, so a change of code or data starts from a clean
-activation and an unchanged tree reuses it.
+Activated databases are cached per source (the digest of the modules' code
+and data): on SQLite under var/db-cache/<digest>, on PostgreSQL as template
+databases omnitest_<digest>_*.  A change of code or data starts from a
+clean activation and an unchanged tree reuses it; conftest.py builds each
+set of modules on the cached set it extends.
 """
 import argparse
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -52,21 +55,38 @@ def postgresql_reachable(uri):
         return False
 
 
-def run_pytest(name, paths, env, extra):
-    report = ROOT / 'var' / f'pytest-{name}.xml'
-    command = [sys.executable, '-m', 'pytest', *paths,
-        '-p', 'no:cacheprovider', f'--junitxml={report}', *extra]
-    print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
-    start = time.monotonic()
-    code = subprocess.call(command, cwd=ROOT, env=env)
-    counts = read_counts(report) if report.exists() else None
-    print(f"=== {name}: exit {code} in {time.monotonic() - start:.0f} s",
-        flush=True)
-    if counts is None:
-        counts = {'passed': 0, 'failed': 1, 'skipped': 0}
-    elif code not in {0, 5}:
-        counts['failed'] = max(counts['failed'], 1)
-    return counts
+class Pass:
+    "One pytest run, its output prefixed with its name as it comes"
+
+    def __init__(self, name, paths, env, extra):
+        self.name = name
+        self.report = ROOT / 'var' / f'pytest-{name}.xml'
+        command = [sys.executable, '-m', 'pytest', *paths,
+            '-p', 'no:cacheprovider', f'--junitxml={self.report}', *extra]
+        print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
+        self.start = time.monotonic()
+        self.process = subprocess.Popen(command, cwd=ROOT,
+            env=dict(env, PYTHONUNBUFFERED='1'),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.echo = threading.Thread(target=self.print_output)
+        self.echo.start()
+
+    def print_output(self):
+        for line in self.process.stdout:
+            print(f"{self.name:>10} | {line}", end='', flush=True)
+
+    def counts(self):
+        "Wait for the end of the run and count its tests by outcome"
+        code = self.process.wait()
+        self.echo.join()
+        print(f"=== {self.name}: exit {code} in "
+            f"{time.monotonic() - self.start:.0f} s", flush=True)
+        if not self.report.exists():
+            return {'passed': 0, 'failed': 1, 'skipped': 0}
+        counts = read_counts(self.report)
+        if code not in {0, 5}:
+            counts['failed'] = max(counts['failed'], 1)
+        return counts
 
 
 def read_counts(report):
@@ -89,15 +109,30 @@ def sqlite_env(cache):
     return env
 
 
-def postgresql_env(cache, uri):
-    # Test databases need no commit to survive a crash: not waiting for the
-    # disk at each commit spares the pass most of its time on a slow disk,
-    # and changes nothing of what concurrent transactions see or lock
-    options = ' '.join(filter(None, [
-                os.environ.get('PGOPTIONS'), '-c synchronous_commit=off']))
-    return dict(os.environ, DB_CACHE=str(cache / 'postgresql'),
-        TRYTOND_DATABASE__URI=uri, DB_NAME=f'test_omni_{os.getpid()}',
-        PGOPTIONS=options)
+def postgresql_env(uri):
+    "Cache activated databases as templates named after this source"
+    return dict(os.environ, DB_CACHE='postgresql://',
+        OMNI_TEMPLATE_PREFIX=template_prefix(),
+        TRYTOND_DATABASE__URI=uri, DB_NAME=f'test_omni_{os.getpid()}')
+
+
+def template_prefix():
+    return f'omnitest_{source_hash()[:12]}'
+
+
+def drop_stale_templates(uri):
+    "Drop the template databases of other sources than this one"
+    import psycopg
+    from psycopg import sql
+    with psycopg.connect(uri.rstrip('/') + '/postgres',
+            autocommit=True) as connection:
+        names = [name for name, in connection.execute(
+                "SELECT datname FROM pg_database "
+                "WHERE datname LIKE 'omnitest\\_%%' AND datname NOT LIKE %s",
+                (template_prefix() + '\\_%',))]
+        for name in names:
+            connection.execute(sql.SQL('DROP DATABASE {}').format(
+                    sql.Identifier(name)))
 
 
 def main(argv=None):
@@ -112,17 +147,20 @@ def main(argv=None):
     cache = db_cache()
     unit_paths = TEST_PATHS + [f'--ignore={BROWSER_TESTS}']
 
-    results = {}
+    # The SQLite and PostgreSQL passes run side by side: one waits on the
+    # database server while the other computes
+    runs, results = {}, {}
     if 'sqlite' in passes:
-        results['sqlite'] = run_pytest(
+        runs['sqlite'] = Pass(
             'sqlite', unit_paths, sqlite_env(cache), args.pytest_args)
     if 'postgresql' in passes:
         uri = os.environ.get('TRYTOND_DATABASE__URI', PG_URI)
         if not uri.startswith('postgresql'):
             uri = PG_URI
         if postgresql_reachable(uri):
-            results['postgresql'] = run_pytest('postgresql', unit_paths,
-                postgresql_env(cache, uri), args.pytest_args)
+            drop_stale_templates(uri)
+            runs['postgresql'] = Pass('postgresql', unit_paths,
+                postgresql_env(uri), args.pytest_args)
         elif ci:
             print(f"\n=== postgresql: FAILED, no server at {uri} "
                 "(mandatory in CI)")
@@ -130,10 +168,12 @@ def main(argv=None):
         else:
             print(f"\n=== postgresql: SKIPPED, no server at {uri} "
                 "(set TRYTOND_DATABASE__URI to run it)")
+    for name, run in runs.items():
+        results[name] = run.counts()
     if 'browser' in passes:
         if os.path.exists(CHROMIUM) or ci:
-            results['browser'] = run_pytest('browser', [BROWSER_TESTS],
-                dict(os.environ), args.pytest_args)
+            results['browser'] = Pass('browser', [BROWSER_TESTS],
+                dict(os.environ), args.pytest_args).counts()
         else:
             print(f"\n=== browser: SKIPPED, {CHROMIUM} is not installed "
                 "(apt-get install chromium)")

@@ -9,58 +9,14 @@
 (function () {
   'use strict';
 
-  const TEXTS = {
-    en: {
-      title: 'Cashier', login: 'Log in', user: 'User', password: 'Password',
-      scan: 'Scan or type a code, then Enter', search: 'Search by name or code',
-      product: 'Product', quantity: 'Qty', price: 'Price', amount: 'Amount',
-      remove: 'Remove', total: 'Total', to_pay: 'To pay', paid: 'Paid',
-      member: 'Member', phone: 'Member phone', find: 'Find',
-      register: 'Register', name: 'Name (optional)', level: 'Level',
-      points: 'Points', balance: 'Stored value', no_member: 'No member',
-      coupon: 'Coupon code', apply: 'Apply', pay_amount: 'Amount to pay',
-      change: 'Change', new_sale: 'New sale', print: 'Print receipt',
-      cancel_sale: 'Cancel sale', open_session: 'Open cash session',
-      close_session: 'Close cash session', counted: 'Cash counted',
-      expected: 'Expected cash', session_closed: 'Cash session closed',
-      no_session: 'No cash session open', logout: 'Log out',
-      sale_done: 'Sale {number} paid', network: 'Network lost: nothing is ' +
-        'lost, the sale is kept on the server. Try again.',
-      session_expired: 'Your session ended: log in again.',
-      server_error: 'The server could not answer ({status}). Try again.',
-      empty: 'Scan goods to start a sale', store: 'Store', till: 'Till',
-      cashier: 'Cashier', sale: 'Sale', date: 'Date', discount: 'Discount',
-      points_earned: 'Points earned', thanks: 'Thank you!',
-      receipt_width: '80 mm', narrow: '58 mm',
-    },
-    zh_CN: {
-      title: '收银台', login: '登录', user: '用户名', password: '密码',
-      scan: '扫码或输入编码后回车', search: '按名称或编码搜索',
-      product: '商品', quantity: '数量', price: '单价', amount: '金额',
-      remove: '删除', total: '合计', to_pay: '应付', paid: '已付',
-      member: '会员', phone: '会员手机号', find: '查找', register: '注册',
-      name: '姓名（可选）', level: '等级', points: '积分', balance: '储值余额',
-      no_member: '非会员', coupon: '优惠券码', apply: '使用',
-      pay_amount: '支付金额', change: '找零', new_sale: '新单',
-      print: '打印小票', cancel_sale: '取消本单', open_session: '开班',
-      close_session: '交班', counted: '清点现金', expected: '应有现金',
-      session_closed: '已交班', no_session: '未开班', logout: '退出',
-      sale_done: '{number} 已收款', network: '网络中断：数据未丢失，' +
-        '本单已保存在服务器。请重试。',
-      session_expired: '登录已过期，请重新登录。',
-      server_error: '服务器暂时无法响应（{status}），请重试。',
-      empty: '扫描商品开始新单', store: '门店', till: '收银台', cashier: '收银员',
-      sale: '单号', date: '日期', discount: '优惠', points_earned: '本单积分',
-      thanks: '谢谢惠顾！', receipt_width: '80 毫米', narrow: '58 毫米',
-    },
-  };
-
   const DATABASE = decodeURIComponent(location.pathname.split('/')[1]);
   const SESSION_KEY = `omni-cashier-${DATABASE}`;
   const state = {
     session: JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null'),
     language: navigator.language && navigator.language.startsWith('en')
       ? 'en' : 'zh_CN',
+    // The page's texts in its language, from the modules' translations
+    texts: {},
     context: {},
     till: null,
     sale: null,
@@ -75,11 +31,20 @@
   class CashierError extends Error {}
 
   function t(key, args) {
-    let text = (TEXTS[state.language] || TEXTS.en)[key] || TEXTS.en[key] || key;
+    let text = state.texts[key] || key;
     for (const [name, value] of Object.entries(args || {})) {
-      text = text.replace(`{${name}}`, value);
+      text = text.replace(`%(${name})s`, value);
     }
     return text;
+  }
+
+  async function loadTexts() {
+    const response = await fetch(`/${encodeURIComponent(DATABASE)}`
+      + `/omni/pos/texts?language=${encodeURIComponent(state.language)}`);
+    if (!response.ok) {
+      throw new CashierError(t('server_error', { status: response.status }));
+    }
+    state.texts = await response.json();
   }
 
   function esc(value) {
@@ -184,6 +149,7 @@
         ? 'zh_CN' : 'en';
     }
     state.context.language = state.language;
+    await loadTexts();
     state.till = await till('start');
     state.sale = state.till.sale;
     document.title = `${t('title')} · ${state.till.store.name}`;
@@ -392,6 +358,7 @@
       state.language = state.language === 'en' ? 'zh_CN' : 'en';
       state.context = { ...state.context, language: state.language };
       sessionStorage.setItem(`${SESSION_KEY}-language`, state.language);
+      await loadTexts();
     },
     pick: (button) => scan(button.dataset.code),
     more: async (button) => {
@@ -501,6 +468,7 @@
   });
 
   (async () => {
+    await act(loadTexts);
     if (state.session) {
       await act(start);
       if (!state.till) forget();

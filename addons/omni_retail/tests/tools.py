@@ -19,7 +19,8 @@ from trytond.modules.account.tests.tools import create_chart, get_accounts
 from trytond.modules.company.tests.tools import create_company, get_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
-    DB_NAME, load_doc_tests, with_transaction)
+    DB_NAME, drop_db, load_doc_tests, with_transaction)
+from trytond.tests.tools import activate_modules
 from trytond.transaction import Transaction, TransactionError
 
 
@@ -165,6 +166,27 @@ def receive(product, store, quantity, lot=None, config=None):
     with warnings_confirmed(config):
         move.click('do')
     return move
+
+
+@unittest.skipIf(backend.name != 'postgresql',
+    "races need PostgreSQL: SQLite writes one at a time")
+class RaceTestCase(unittest.TestCase):
+    """Callers racing on their own connections to a database of modules,
+    built once for the class by setUpChain"""
+    modules = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        cls.config = activate_modules(cls.modules)
+        cls.addClassCleanup(drop_db)
+        cls.config.skip_warning = True
+        cls.setUpChain()
+
+    @classmethod
+    def setUpChain(cls):
+        "Create what the callers race for"
 
 
 def at_once(call, count):

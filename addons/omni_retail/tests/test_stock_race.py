@@ -3,34 +3,27 @@
 """No oversell: tills, the online mall and a delivery platform race for the
 last units of one store, each on its own connection (PostgreSQL only: SQLite
 has no row locks to race for)."""
-import unittest
 from collections import Counter
 from decimal import Decimal
 
-from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, drop_db
-from trytond.tests.tools import activate_modules
+from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
 from omni_retail.exceptions import StockShortageError
-from omni_retail.tests import at_once, create_till_chain, receive, run_committed
+from omni_retail.tests import (
+    RaceTestCase, at_once, create_till_chain, receive, run_committed)
 
 UNITS = 10
 BUYERS = 60
 
 
-@unittest.skipIf(backend.name != 'postgresql', "row locks need PostgreSQL")
-class StockRaceTestCase(unittest.TestCase):
+class StockRaceTestCase(RaceTestCase):
     "Sixty buyers on three channels, ten units in the store"
+    modules = 'omni_retail'
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        config = activate_modules('omni_retail')
-        cls.addClassCleanup(drop_db)
-        config.skip_warning = True
+    def setUpChain(cls):
         cash, (store,), (product,) = create_till_chain(['S01'], ['TEA'])
         receive(product, store, UNITS)
         cls.company = store.company.id

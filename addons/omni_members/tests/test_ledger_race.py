@@ -3,20 +3,17 @@
 """No balance below zero: tills, the online mall and a delivery platform spend
 one member's stored value or points at the same moment, each on its own
 connection (PostgreSQL only: SQLite writes one at a time)."""
-import unittest
 from collections import Counter
 from decimal import Decimal
 
-from trytond import backend
 from trytond.modules.company.tests.tools import create_company
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, drop_db
-from trytond.tests.tools import activate_modules
+from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
 from omni_members.exceptions import InsufficientBalanceError
 from omni_retail.tests import (
-    at_once, create_store, run_committed, set_company_country)
+    RaceTestCase, at_once, create_store, run_committed, set_company_country)
 
 STORED_VALUE = Decimal('1000')
 PAYMENT = Decimal('30')
@@ -26,16 +23,12 @@ REDEMPTION = 40
 REDEEMERS = 55
 
 
-@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
-class LedgerRaceTestCase(unittest.TestCase):
+class LedgerRaceTestCase(RaceTestCase):
     "Sixty payers and fifty-five redeemers on one member's balances"
+    modules = 'omni_members'
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_modules('omni_members')
-        cls.addClassCleanup(drop_db)
+    def setUpChain(cls):
         create_company()
         company = set_company_country()
         create_store('S01')

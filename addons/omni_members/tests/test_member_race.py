@@ -2,33 +2,25 @@
 # this repository contains the full copyright notices and license terms.
 """One member per mobile, even when a till and the mall register the same
 customer at the same moment (PostgreSQL only: SQLite writes one at a time)."""
-import unittest
 
 from proteus import Model
-from trytond import backend
 from trytond.modules.company.tests.tools import create_company
 from trytond.pool import Pool
-from trytond.tests.test_tryton import drop_db
-from trytond.tests.tools import activate_modules
 
 from omni_retail.tests import (
-    at_once, create_store, run_committed, set_company_country)
+    RaceTestCase, at_once, create_store, run_committed, set_company_country)
 
 FORMATS = ['138 0013 8000', '+86 138-0013-8000', '8613800138000',
     '0086 138 0013 8000', '13800138000']
 CALLERS = 30
 
 
-@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
-class MemberRaceTestCase(unittest.TestCase):
+class MemberRaceTestCase(RaceTestCase):
     "Thirty channels register one mobile at once"
+    modules = 'omni_members'
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_modules('omni_members')
-        cls.addClassCleanup(drop_db)
+    def setUpChain(cls):
         create_company()
         company = set_company_country()
         create_store('S01')
