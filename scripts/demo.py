@@ -20,8 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ['omni_o2o']
+# The product's leaf modules (tests/__init__.py PRODUCT_MODULES)
+MODULES = ['omni_after_sales', 'omni_o2o']
 LANGUAGES = ['zh_CN']
+# Modules split out of another: {module: the module it was split from}.
+# A database built before the split takes the moved records over to the new
+# module, which keeps their ids (an API key's grants, complaint types)
+SPLIT_FROM = {'omni_after_sales': 'omni_o2o'}
 
 
 def source_hash():
@@ -109,6 +114,114 @@ def trytond_admin(config_file, name, *arguments):
         password_file.unlink()
 
 
+def xml_ids(module):
+    "Return the ids of the records of module's XML files"
+    from xml.etree import ElementTree
+
+    from trytond.modules import get_module_info
+    info = get_module_info(module)
+    return {element.get('id')
+        for filename in info.get('xml', [])
+        for element in ElementTree.parse(
+            os.path.join(info['directory'], filename)).iter()
+        if element.tag in {'record', 'menuitem'} and element.get('id')}
+
+
+def moved_models(module):
+    """Return the models module defines and the (model, field) it adds to
+    other models"""
+    import importlib
+
+    from trytond.model import Model, fields
+    from trytond.modules import get_module_register
+    models, model_fields = set(), set()
+    for classes, _ in get_module_register(module):
+        for path in classes:
+            file, name = path.rsplit('.', 1)
+            cls = getattr(importlib.import_module(f'{module}.{file}'), name)
+            if issubclass(cls, Model):
+                models.add(cls.__name__)
+            else:
+                model_fields.update((cls.__name__, f)
+                    for f, v in vars(cls).items()
+                    if isinstance(v, fields.Field))
+    return models, model_fields
+
+
+def activated_modules(name):
+    from sql import Table
+
+    from trytond.transaction import Transaction
+    module = Table('ir_module')
+    with Transaction().start(name, 0, readonly=True) as transaction, \
+            transaction.connection.cursor() as cursor:
+        cursor.execute(*module.select(module.name,
+                where=module.state == 'activated'))
+        return {n for n, in cursor}
+
+
+def missing_modules(name):
+    "Return the modules of MODULES not activated on database name"
+    activated = activated_modules(name)
+    return [m for m in MODULES if m not in activated]
+
+
+def take_over_split_records(name):
+    """Give the records, models and fields that moved to a module split out
+    of another since the database was built to their new module, before it
+    is activated: it then updates them in place"""
+    from sql import Table
+
+    from trytond.transaction import Transaction
+    activated = activated_modules(name)
+    moves = [(new, old, sorted(xml_ids(new) - xml_ids(old)),
+            *moved_models(new))
+        for new, old in SPLIT_FROM.items()
+        if new not in activated and old in activated]
+    if not moves:
+        return
+    data, view = Table('ir_model_data'), Table('ir_ui_view')
+    model, field = Table('ir_model'), Table('ir_model_field')
+    translation = Table('ir_translation')
+    with Transaction().start(name, 0) as transaction, \
+            transaction.connection.cursor() as cursor:
+        for new, old, moved, models, model_fields in moves:
+            print(f"Database {name} predates the split of {new} out of "
+                f"{old}: moving its records to {new}")
+            cursor.execute(*data.update([data.module], [new],
+                    where=(data.module == old) & data.fs_id.in_(moved)))
+            # The records' translatable texts (messages)
+            cursor.execute(*data.select(data.model, data.db_id,
+                    where=(data.module == new)))
+            for model_name, db_id in cursor.fetchall():
+                cursor.execute(*translation.update([translation.module],
+                        [new], where=(translation.module == old)
+                        & (translation.res_id == db_id)
+                        & translation.name.like(f'{model_name},%')))
+            # A view reads its arch from the folder of its module
+            cursor.execute(*view.update([view.module], [new],
+                    where=view.id.in_(data.select(data.db_id,
+                            where=(data.module == new)
+                            & (data.model == 'ir.ui.view')))))
+            for name_ in models:
+                cursor.execute(*model.update([model.module], [new],
+                        where=(model.module == old) & (model.name == name_)))
+            for name_, field_name in model_fields | {
+                    (m, None) for m in models}:
+                where = (field.module == old) & (field.model == name_)
+                if field_name:
+                    where &= field.name == field_name
+                cursor.execute(*field.update([field.module], [new],
+                        where=where))
+                # The labels' sources; the update reloads the translations
+                cursor.execute(*translation.update([translation.module],
+                        [new], where=(translation.module == old)
+                        & (translation.lang == 'en')
+                        & translation.name.like(
+                            f'{name_},{field_name or "%"}')))
+        transaction.commit()
+
+
 def prepare_database(config_file, name, reset):
     "Create, activate or update the database; return what was done"
     # One stamp per backend: a SQLite and a PostgreSQL demo may share a name
@@ -127,9 +240,13 @@ def prepare_database(config_file, name, reset):
             '--email', 'admin@example.com',
             '-u', *MODULES, '--activate-dependencies', '-l', *LANGUAGES)
         action = 'created'
-    elif not stamp.exists() or stamp.read_text() != current:
+    elif (not stamp.exists() or stamp.read_text() != current
+            or missing_modules(name)):
         print(f"Updating database {name}: the modules changed")
-        trytond_admin(config_file, name, '--all')
+        take_over_split_records(name)
+        # Activates the modules a database built before them lacks
+        trytond_admin(config_file, name, '--all',
+            '-u', *MODULES, '--activate-dependencies')
         from reconcile import reconcile
         reconcile(name, repair=True)
         action = 'updated'

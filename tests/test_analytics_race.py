@@ -15,6 +15,8 @@ from trytond.transaction import Transaction
 
 from omni_retail.tests import create_till_chain, receive
 
+from . import PRODUCT_MODULES
+
 
 @unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
 class AnalyticsRaceTestCase(unittest.TestCase):
@@ -24,7 +26,7 @@ class AnalyticsRaceTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        config = activate_modules('omni_o2o')
+        config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         POSSale = Model.get('sale.point.sale')
         cash, (store,), (tea,) = create_till_chain(['S01'], ['TEA'])

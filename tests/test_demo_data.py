@@ -14,8 +14,11 @@ from trytond.model.exceptions import AccessError
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
 
+from . import PRODUCT_MODULES
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'scripts'))
 
+import demo  # noqa: E402
 import demo_data  # noqa: E402
 
 PRODUCTS, CUSTOMERS, DUPLICATES, DAYS = 30, 48, 6, 5
@@ -28,7 +31,7 @@ class DemoDataTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        cls.config = activate_modules('omni_o2o')
+        cls.config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         cls.log = io.StringIO()
         cls.summary = demo_data.load(products=PRODUCTS, customers=CUSTOMERS,
@@ -36,6 +39,10 @@ class DemoDataTestCase(unittest.TestCase):
 
     def setUp(self):
         set_user(1, self.config)
+
+    def test_demo_activates_the_product(self):
+        "make demo activates the modules these tests activate"
+        self.assertEqual(demo.MODULES, PRODUCT_MODULES)
 
     def test_progress_is_shown(self):
         "Loading tells which step it is at and how far it came"

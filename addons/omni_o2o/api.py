@@ -18,7 +18,6 @@ class Method(metaclass=PoolMeta):
         super().__setup__()
         cls.channel_rule.selection.extend([
                 ('order', "Order of the Channel"),
-                ('after_sales', "After-Sales of the Channel"),
                 ('orders', "Orders of the Channel"),
                 ])
 
@@ -28,17 +27,6 @@ class Method(metaclass=PoolMeta):
         holder, key = self._parameter(arguments)
         sales = Sale.search([('number', '=', holder.get(key))], limit=1)
         if sales and not self.of_channel(channel, sales[0]):
-            self.refuse_order(channel)
-
-    def _restrict_after_sales(self, channel, arguments):
-        pool = Pool()
-        Complaint = pool.get('sale.complaint')
-        Sale = pool.get('sale.sale')
-        holder, key = self._parameter(arguments)
-        complaints = Complaint.search(
-            [('number', '=', holder.get(key))], limit=1)
-        if (complaints and isinstance(complaints[0].origin, Sale)
-                and not self.of_channel(channel, complaints[0].origin)):
             self.refuse_order(channel)
 
     @staticmethod

@@ -33,10 +33,6 @@ class AnalyticsError(UserError):
     "An analytics request that cannot be answered"
 
 
-class AfterSalesError(UserError):
-    "An after-sales request that cannot be opened or found"
-
-
 class ReturnError(UserError):
     "Goods that cannot be taken back"
 

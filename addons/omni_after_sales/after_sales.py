@@ -1,27 +1,13 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.i18n import gettext
-from trytond.model import Model, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.model import Model
+from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.transaction import without_check_access
 
+from .complaint import KINDS
 from .exceptions import AfterSalesError
-
-KINDS = [
-    ('exchange', "Exchange"),
-    ('repair', "Repair"),
-    ('complaint', "Complaint"),
-    ]
-
-
-class ComplaintType(metaclass=PoolMeta):
-    __name__ = 'sale.complaint.type'
-
-    omni_kind = fields.Selection(
-        [(None, "")] + KINDS, "After-Sales Kind",
-        help="The after-sales requests of members open complaints of this "
-        "type.")
 
 
 class AfterSales(Model):
@@ -64,7 +50,7 @@ class AfterSales(Model):
             [('number', '=', request_number)], limit=1)
         if not complaints:
             raise AfterSalesError(gettext(
-                    'omni_o2o.msg_after_sales_unknown',
+                    'omni_after_sales.msg_after_sales_unknown',
                     number=request_number))
         return cls.describe(complaints[0])
 
@@ -78,7 +64,7 @@ class AfterSales(Model):
         member = Member.lookup(member_phone) if member_phone else None
         if not sales or not member or sales[0].party.id != member['id']:
             raise AfterSalesError(gettext(
-                    'omni_o2o.msg_after_sales_order',
+                    'omni_after_sales.msg_after_sales_order',
                     order=number, phone=member_phone))
         return sales[0]
 
@@ -89,7 +75,7 @@ class AfterSales(Model):
         types = Type.search([('omni_kind', '=', kind)], limit=1)
         if not types:
             raise AfterSalesError(gettext(
-                    'omni_o2o.msg_after_sales_kind', kind=kind,
+                    'omni_after_sales.msg_after_sales_kind', kind=kind,
                     kinds=', '.join(k for k, _ in KINDS)))
         return types[0]
 
@@ -101,5 +87,5 @@ class AfterSales(Model):
             'kind': complaint.type.omni_kind,
             'state': complaint.state,
             'state_label': gettext(
-                f'omni_o2o.msg_after_sales_state_{complaint.state}'),
+                f'omni_after_sales.msg_after_sales_state_{complaint.state}'),
             }
