@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ['omni_o2o']
+# The product's leaf modules: with their dependencies, every omni module
+MODULES = ['omni_analytics', 'omni_o2o']
 LANGUAGES = ['zh_CN']
 
 

@@ -234,7 +234,7 @@ def main(argv=None):
         env.setdefault('TRYTOND_CACHE__CLEAN_TIMEOUT', '0')
     if not database_exists(args.database):
         sys.exit(f"prod: no Tryton database {args.database!r} at {uri} "
-            "(make demo, or trytond-admin -u omni_o2o "
+            "(make demo, or trytond-admin -u omni_analytics omni_o2o "
             "--activate-dependencies)")
     cores = os.cpu_count() or 1
     if backend == 'sqlite':

@@ -21,6 +21,8 @@ from trytond.wsgi import app
 from omni_retail.tests import (
     create_mall, create_till_chain, receive, set_company_country)
 
+from . import PRODUCT_MODULES
+
 EXAMPLE = Path(__file__).parent.parent / 'examples' / 'integrator_client.py'
 MALL_METHODS = [
     ('omni.member', 'register'), ('omni.member', 'lookup'),
@@ -58,7 +60,7 @@ class ApiTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        activate_modules('omni_o2o')
+        activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         _, (s01, s02), (tea,) = create_till_chain(['S01', 'S02'], ['TEA'])
         set_company_country()

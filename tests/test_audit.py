@@ -13,6 +13,8 @@ from trytond.tests.tools import activate_modules, set_user
 from omni_retail.tests import (
     create_mall, create_till_chain, set_company_country)
 
+from . import PRODUCT_MODULES
+
 
 class AuditTestCase(unittest.TestCase):
     "Prices, merges, adjustments and erasures are audited"
@@ -21,7 +23,7 @@ class AuditTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        cls.config = activate_modules('omni_o2o')
+        cls.config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         _, (s01,), (tea,) = create_till_chain(['S01'], ['TEA'])
         company = set_company_country()

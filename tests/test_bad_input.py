@@ -24,6 +24,7 @@ from omni_retail.exceptions import InputError
 from omni_retail.tests import (
     create_mall, create_till_chain, receive, set_company_country)
 
+from . import PRODUCT_MODULES
 from .test_api import MALL_METHODS, create_key
 
 SECRET = 'bad-input-secret'
@@ -94,7 +95,7 @@ class BadInputTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        cls.config = activate_modules('omni_o2o')
+        cls.config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         cash, (s01,), (tea,) = create_till_chain(['S01'], ['TEA'])
         set_company_country()

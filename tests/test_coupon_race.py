@@ -19,6 +19,8 @@ from omni_retail.tests import (
     at_once, create_mall, create_till_chain, receive, run_committed,
     set_company_country)
 
+from . import PRODUCT_MODULES
+
 ONLINE = 25
 TILLS = 25
 
@@ -31,7 +33,7 @@ class CouponRaceTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        config = activate_modules('omni_o2o')
+        config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         config.skip_warning = True
         Number = Model.get('sale.promotion.coupon.number')

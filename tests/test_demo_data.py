@@ -18,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'scripts'))
 
 import demo_data  # noqa: E402
 
+from . import PRODUCT_MODULES  # noqa: E402
+
 PRODUCTS, CUSTOMERS, DUPLICATES, DAYS = 30, 48, 6, 5
 
 
@@ -28,7 +30,7 @@ class DemoDataTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        cls.config = activate_modules('omni_o2o')
+        cls.config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         cls.log = io.StringIO()
         cls.summary = demo_data.load(products=PRODUCTS, customers=CUSTOMERS,

@@ -18,6 +18,8 @@ from omni_retail.tests import (
     at_once, create_mall, create_till_chain, receive, run_committed,
     run_dispatched, set_company_country)
 
+from . import PRODUCT_MODULES
+
 UNITS = 5
 BUYERS = 20
 RETRIES = 8
@@ -32,7 +34,7 @@ class OrderRaceTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        config = activate_modules('omni_o2o')
+        config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         config.skip_warning = True
         _, (store,), (product, cake, jam, milk) = create_till_chain(

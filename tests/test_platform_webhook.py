@@ -22,6 +22,8 @@ from omni_o2o.platform import signed_headers
 from omni_retail.tests import (
     at_once, create_till_chain, receive, set_company_country)
 
+from . import PRODUCT_MODULES
+
 SECRET = 'platform-secret'
 UNITS = 5
 
@@ -33,7 +35,7 @@ class PlatformWebhookTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        config = activate_modules('omni_o2o')
+        config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         _, (store,), (tea, cake) = create_till_chain(['S01'], ['TEA', 'CAKE'])
         set_company_country()

@@ -19,6 +19,8 @@ from omni_retail.tests import (
     at_once, create_mall, create_till_chain, receive, run_committed,
     set_company_country)
 
+from . import PRODUCT_MODULES
+
 SOLD = 3
 CASHIERS = 10
 
@@ -31,7 +33,7 @@ class ReturnRaceTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        config = activate_modules('omni_o2o')
+        config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         Method = Model.get('sale.point.payment.method')
         Order = Model.get('omni.order')

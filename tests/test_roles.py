@@ -19,6 +19,8 @@ from omni_o2o.exceptions import OrderError, ReturnError, TillError
 from omni_retail.tests import (
     create_mall, create_till_chain, receive, set_company_country)
 
+from . import PRODUCT_MODULES
+
 ROLES_DOC = Path(__file__).parent.parent / 'doc' / 'roles.md'
 ROLES = ['store staff', 'manager', 'integrator']
 
@@ -44,7 +46,7 @@ class RolesTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        cls.config = activate_modules('omni_o2o')
+        cls.config = activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         cash, (s01, s02), (tea,) = create_till_chain(['S01', 'S02'], ['TEA'])
         company = set_company_country()

@@ -16,6 +16,8 @@ from omni_retail.exceptions import StockShortageError
 from omni_retail.tests import (
     at_once, create_till_chain, receive, run_committed, set_company_country)
 
+from . import PRODUCT_MODULES
+
 UNITS = 3
 SALES = 8
 
@@ -28,7 +30,7 @@ class TillRaceTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        activate_modules('omni_o2o')
+        activate_modules(PRODUCT_MODULES)
         cls.addClassCleanup(drop_db)
         Group = Model.get('res.group')
         User = Model.get('res.user')

@@ -29,10 +29,6 @@ class CouponError(UserError):
     "A coupon code that cannot be issued, checked or redeemed"
 
 
-class AnalyticsError(UserError):
-    "An analytics request that cannot be answered"
-
-
 class AfterSalesError(UserError):
     "An after-sales request that cannot be opened or found"
 

@@ -24,7 +24,7 @@ class AnalyticsRaceTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        config = activate_modules('omni_o2o')
+        config = activate_modules('omni_analytics')
         cls.addClassCleanup(drop_db)
         POSSale = Model.get('sale.point.sale')
         cash, (store,), (tea,) = create_till_chain(['S01'], ['TEA'])
