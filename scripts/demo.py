@@ -8,7 +8,9 @@ The database is a SQLite file under TRYTOND_DATABASE__PATH (var/) or, when
 TRYTOND_DATABASE__URI is postgresql://…, a PostgreSQL database created on
 that server.  A new database is created and the omni modules activated with
 Chinese loaded; an existing one is updated when the modules' source changed
-since its last update, and keeps its data.
+since its last update, and keeps its data.  The update activates the modules
+of MODULES the database lacks (a feature split out of omni_o2o into a module
+of its own since the database was made).
 """
 import argparse
 import hashlib
@@ -82,6 +84,87 @@ def check_server():
         sys.exit(f"PostgreSQL at {uri} does not answer: {error}")
 
 
+def activated_modules(name):
+    "Return the names of the modules the database has activated"
+    from sql import Table
+    from trytond.transaction import Transaction
+    module = Table('ir_module')
+    with Transaction().start(name, 0, readonly=True) as transaction:
+        cursor = transaction.connection.cursor()
+        cursor.execute(*module.select(module.name,
+                where=module.state == 'activated'))
+        return {n for n, in cursor}
+
+
+def xml_ids(module):
+    "Return the ids of the records the XML files of our module declare"
+    import configparser
+    import xml.etree.ElementTree as ET
+    folder = ROOT / 'addons' / module
+    cfg = configparser.ConfigParser()
+    cfg.read(folder / 'tryton.cfg')
+    ids = set()
+    for name in cfg.get('tryton', 'xml', fallback='').split():
+        for element in ET.parse(folder / name).iter():
+            if element.tag in {'record', 'menuitem'} and (
+                    '.' not in element.get('id', '.')):
+                ids.add(element.get('id'))
+    return ids
+
+
+def old_modules(name, modules):
+    "Return our modules the database has activated, other than modules"
+    ours = {p.parent.name for p in (ROOT / 'addons').glob('*/tryton.cfg')}
+    return (activated_modules(name) & ours) - set(modules)
+
+
+def adopt_records(name, modules, olds):
+    """Give the modules about to be activated the records of their XML that
+    an activated module of ours still owns (a feature split out of it):
+    activating them then updates these records in place, with their ids
+    (API keys' grants, unique API methods, menus, views)"""
+    from sql import Table
+    from trytond.transaction import Transaction
+
+    data, view = Table('ir_model_data'), Table('ir_ui_view')
+    with Transaction().start(name, 0) as transaction:
+        cursor = transaction.connection.cursor()
+        for new in modules:
+            for old in olds:
+                moved = sorted(xml_ids(new) - xml_ids(old))
+                if not moved:
+                    continue
+                cursor.execute(*data.update([data.module], [new],
+                        where=(data.module == old) & data.fs_id.in_(moved)))
+                # A view reads its file from the module it was made by
+                cursor.execute(*view.update([view.module], [new],
+                        where=view.id.in_(data.select(data.db_id,
+                                where=(data.module == new)
+                                & (data.model == 'ir.ui.view')))))
+        transaction.commit()
+
+
+def drop_taken_translations(name, modules, olds):
+    """Drop the translations the old modules keep of strings the modules
+    now carry: only theirs are loaded from now on"""
+    from sql import Table
+    from trytond.tools import grouped_slice
+    from trytond.transaction import Transaction
+
+    old, new = Table('ir_translation'), Table('ir_translation')
+    with Transaction().start(name, 0) as transaction:
+        cursor = transaction.connection.cursor()
+        cursor.execute(*old.join(new, condition=(new.name == old.name)
+                & (new.type == old.type) & (new.lang == old.lang)
+                & (new.res_id == old.res_id) & (new.src == old.src)
+                ).select(old.id, where=old.module.in_(sorted(olds))
+                & new.module.in_(sorted(modules))))
+        ids = sorted({i for i, in cursor})
+        for sub_ids in grouped_slice(ids):
+            cursor.execute(*old.delete(where=old.id.in_(list(sub_ids))))
+        transaction.commit()
+
+
 def create_database(name):
     with server_connection() as (database, connection):
         if (backend_name() == 'postgresql'
@@ -129,8 +212,20 @@ def prepare_database(config_file, name, reset):
             '-u', *MODULES, '--activate-dependencies', '-l', *LANGUAGES)
         action = 'created'
     elif not stamp.exists() or stamp.read_text() != current:
-        print(f"Updating database {name}: the modules changed")
-        trytond_admin(config_file, name, '--all')
+        # A module split out of one the database has is not activated yet:
+        # it adopts its records, then the update activates it
+        missing = [m for m in MODULES if m not in activated_modules(name)]
+        if missing:
+            print(f"Updating database {name}: the modules changed, "
+                f"activating {', '.join(missing)}")
+            olds = old_modules(name, missing)
+            adopt_records(name, missing, olds)
+            trytond_admin(config_file, name, '--all',
+                '-u', *missing, '--activate-dependencies')
+            drop_taken_translations(name, missing, olds)
+        else:
+            print(f"Updating database {name}: the modules changed")
+            trytond_admin(config_file, name, '--all')
         from reconcile import reconcile
         reconcile(name, repair=True)
         action = 'updated'
