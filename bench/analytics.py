@@ -38,7 +38,8 @@ from decimal import Decimal
 
 DB_NAME = 'bench_analytics'
 
-from benchenv import configure_environment, log, step  # noqa: E402
+from benchenv import (  # noqa: E402
+    MODULES, configure_environment, log, step)
 
 configure_environment(DB_NAME)
 
@@ -93,9 +94,9 @@ def parse_args(argv=None):
 
 def set_up(lines):
     "Return the company id"
-    with step("Activate omni_o2o (cached after the first run)"):
+    with step("Activate the product's modules (cached after the first run)"):
         drop_db()
-        activate_module(['omni_o2o'])
+        activate_module(MODULES)
     with step("Create the company, 3 stores and 30 products"):
         proteus_config.set_trytond(database=DB_NAME)
         _, stores, products = create_till_chain(STORES, PRODUCTS)

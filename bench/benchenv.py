@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URI = 'postgresql://postgres@127.0.0.1:5432/'
 
 sys.path.insert(0, str(ROOT / 'scripts'))
-from demo import source_hash  # noqa: E402
+from demo import MODULES, source_hash  # noqa: E402
 
 
 def configure_environment(db_name):

@@ -32,7 +32,8 @@ from decimal import Decimal
 
 DB_NAME = 'bench_coupons'
 
-from benchenv import configure_environment, log, step  # noqa: E402
+from benchenv import (  # noqa: E402
+    MODULES, configure_environment, log, step)
 
 configure_environment(DB_NAME)
 
@@ -67,9 +68,9 @@ def parse_args(argv=None):
 
 def set_up():
     "Return the company id and the campaign id"
-    with step("Activate omni_o2o (cached after the first run)"):
+    with step("Activate the product's modules (cached after the first run)"):
         drop_db()
-        activate_module(['omni_o2o'])
+        activate_module(MODULES)
     with step("Create the company, store S01 and the campaign"):
         proteus_config.set_trytond(database=DB_NAME)
         create_till_chain(['S01'], [])

@@ -5,10 +5,11 @@
     python bench/load.py [--seconds 40] [--workers 1,2,4] [--stores 3]
                          [--no-paced] [--keep] [--reuse]
 
-Sets up the PostgreSQL database bench_load (omni_o2o activated from the
-benchmarks' template cache): K stores with their tills and cashiers, goods
-stocked everywhere, members with points and stored value, the MALL channel
-with its integrator key and the MEITUAN platform with its webhook secret.
+Sets up the PostgreSQL database bench_load (the product's modules activated
+from the benchmarks' template cache): K stores with their tills and
+cashiers, goods stocked everywhere, members with points and stored value,
+the MALL channel with its integrator key and the MEITUAN platform with its
+webhook secret.
 
 Then, for each worker count, it starts production mode on 127.0.0.1 only
 (scripts/prod.py when it exists, else gunicorn running
@@ -61,7 +62,8 @@ from pathlib import Path
 
 DB_NAME = 'bench_load'
 
-from benchenv import ROOT, configure_environment, log, step  # noqa: E402
+from benchenv import (  # noqa: E402
+    MODULES, ROOT, configure_environment, log, step)
 
 configure_environment(DB_NAME)
 
@@ -132,9 +134,9 @@ def store_codes(count):
 def set_up(args):
     """Create the chain in DB_NAME; return what the clients need:
     {'stores', 'products', 'hot', 'phones'}"""
-    with step("Activate omni_o2o (cached after the first run)"):
+    with step("Activate the product's modules (cached after the first run)"):
         drop_db()
-        activate_module(['omni_o2o'])
+        activate_module(MODULES)
     proteus_config.set_trytond(database=DB_NAME)
     config = proteus_config.get_config()
     rng = random.Random(2026)

@@ -35,7 +35,7 @@ import time
 DB_NAME = 'bench_till'
 
 from benchenv import (  # noqa: E402
-    configure_environment, log, run_as_server, step)
+    MODULES, configure_environment, log, run_as_server, step)
 
 configure_environment(DB_NAME)
 
@@ -93,9 +93,9 @@ def parse_args(argv=None):
 
 def set_up(sales):
     "Return the cashier's id, their context and the cash method's id"
-    with step("Activate omni_o2o (cached after the first run)"):
+    with step("Activate the product's modules (cached after the first run)"):
         drop_db()
-        activate_module(['omni_o2o'])
+        activate_module(MODULES)
     with step("Create the company, store S01, its goods and cashier"):
         proteus_config.set_trytond(database=DB_NAME)
         cash, (s01,), products = create_till_chain(['S01'], CODES)

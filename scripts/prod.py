@@ -234,8 +234,8 @@ def main(argv=None):
         env.setdefault('TRYTOND_CACHE__CLEAN_TIMEOUT', '0')
     if not database_exists(args.database):
         sys.exit(f"prod: no Tryton database {args.database!r} at {uri} "
-            "(make demo, or trytond-admin -u omni_after_sales omni_o2o "
-            "--activate-dependencies)")
+            "(make demo, or trytond-admin -u omni_after_sales omni_analytics "
+            "omni_o2o --activate-dependencies)")
     cores = os.cpu_count() or 1
     if backend == 'sqlite':
         # One writer: more processes would only wait on its lock

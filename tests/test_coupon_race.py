@@ -3,21 +3,18 @@
 """One single-use code, fifty redemptions at once: online orders and till
 sales, each on its own connection (PostgreSQL only: SQLite writes one at a
 time)."""
-import unittest
 from collections import Counter
 from decimal import Decimal
 
 from proteus import Model, Wizard
-from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, drop_db
-from trytond.tests.tools import activate_modules
+from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
 from omni_o2o.exceptions import CouponError
 from omni_retail.tests import (
-    at_once, create_mall, create_till_chain, receive, run_committed,
-    set_company_country)
+    RaceTestCase, at_once, create_mall, create_till_chain, receive,
+    run_committed, set_company_country)
 
 from . import PRODUCT_MODULES
 
@@ -25,17 +22,12 @@ ONLINE = 25
 TILLS = 25
 
 
-@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
-class CouponRaceTestCase(unittest.TestCase):
+class CouponRaceTestCase(RaceTestCase):
     "Twenty-five orders and twenty-five till sales race for one code"
+    modules = PRODUCT_MODULES
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        config = activate_modules(PRODUCT_MODULES)
-        cls.addClassCleanup(drop_db)
-        config.skip_warning = True
+    def setUpChain(cls):
         Number = Model.get('sale.promotion.coupon.number')
         POSSale = Model.get('sale.point.sale')
         Promotion = Model.get('sale.promotion')

@@ -14,12 +14,12 @@ from trytond.model.exceptions import AccessError
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
 
-from . import PRODUCT_MODULES
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'scripts'))
 
 import demo  # noqa: E402
 import demo_data  # noqa: E402
+
+from . import PRODUCT_MODULES  # noqa: E402
 
 PRODUCTS, CUSTOMERS, DUPLICATES, DAYS = 30, 48, 6, 5
 

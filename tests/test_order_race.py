@@ -3,20 +3,17 @@
 """Online orders racing for a store's last units, each on its own connection
 (PostgreSQL only: SQLite writes one at a time)."""
 import datetime as dt
-import unittest
 from collections import Counter
 
-from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, drop_db
-from trytond.tests.tools import activate_modules
+from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction, TransactionError
 from trytond.worker import run_task
 
 from omni_retail.exceptions import StockShortageError
 from omni_retail.tests import (
-    at_once, create_mall, create_till_chain, receive, run_committed,
-    run_dispatched, set_company_country)
+    RaceTestCase, at_once, create_mall, create_till_chain, receive,
+    run_committed, run_dispatched, set_company_country)
 
 from . import PRODUCT_MODULES
 
@@ -25,18 +22,13 @@ BUYERS = 20
 RETRIES = 8
 
 
-@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
-class OrderRaceTestCase(unittest.TestCase):
+class OrderRaceTestCase(RaceTestCase):
     """Mall orders racing for a store's units, and the workflow queued
     after them"""
+    modules = PRODUCT_MODULES
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        config = activate_modules(PRODUCT_MODULES)
-        cls.addClassCleanup(drop_db)
-        config.skip_warning = True
+    def setUpChain(cls):
         _, (store,), (product, cake, jam, milk) = create_till_chain(
             ['S01'], ['TEA', 'CAKE', 'JAM', 'MILK'])
         company = set_company_country()

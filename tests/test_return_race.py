@@ -2,22 +2,19 @@
 # this repository contains the full copyright notices and license terms.
 """Stores racing to take back the last units of an order, each cashier on
 its own connection (PostgreSQL only: SQLite writes one at a time)."""
-import unittest
 from collections import Counter
 from decimal import Decimal
 
 from proteus import Model
-from trytond import backend
 from trytond.modules.account.tests.tools import get_accounts
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, drop_db
-from trytond.tests.tools import activate_modules
+from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
 from omni_o2o.exceptions import ReturnError
 from omni_retail.tests import (
-    at_once, create_mall, create_till_chain, receive, run_committed,
-    set_company_country)
+    RaceTestCase, at_once, create_mall, create_till_chain, receive,
+    run_committed, set_company_country)
 
 from . import PRODUCT_MODULES
 
@@ -25,16 +22,12 @@ SOLD = 3
 CASHIERS = 10
 
 
-@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
-class ReturnRaceTestCase(unittest.TestCase):
+class ReturnRaceTestCase(RaceTestCase):
     "Ten returns at once of an order of three teas"
+    modules = PRODUCT_MODULES
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        config = activate_modules(PRODUCT_MODULES)
-        cls.addClassCleanup(drop_db)
+    def setUpChain(cls):
         Method = Model.get('sale.point.payment.method')
         Order = Model.get('omni.order')
         Sale = Model.get('sale.sale')
@@ -50,10 +43,10 @@ class ReturnRaceTestCase(unittest.TestCase):
                 'member_phone': '138 0013 8000', 'fulfilment': 'pickup',
                 'store': 'S01',
                 'lines': [{'product': 'TEA', 'quantity': SOLD}]},
-            config.context)
+            cls.config.context)
         sale, = Sale.find([('number', '=', order['number'])])
         sale.click('o2o_ready')
-        Order.pickup('S01', sale.pickup_code, config.context)
+        Order.pickup('S01', sale.pickup_code, cls.config.context)
         cls.number = order['number']
         cls.context = {'company': company.id}
         cls.warehouse = s02.warehouse.id

@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from proteus import Model
-from trytond.exceptions import UserError
 from trytond.model import ModelSingleton
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool

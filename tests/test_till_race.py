@@ -2,19 +2,17 @@
 # this repository contains the full copyright notices and license terms.
 """Cashier-page sales paid at the same moment for a store's last units, each
 on its own connection (PostgreSQL only: SQLite writes one at a time)."""
-import unittest
 from collections import Counter
 
 from proteus import Model
-from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, drop_db
-from trytond.tests.tools import activate_modules
+from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
 from omni_retail.exceptions import StockShortageError
 from omni_retail.tests import (
-    at_once, create_till_chain, receive, run_committed, set_company_country)
+    RaceTestCase, at_once, create_till_chain, receive, run_committed,
+    set_company_country)
 
 from . import PRODUCT_MODULES
 
@@ -22,16 +20,12 @@ UNITS = 3
 SALES = 8
 
 
-@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
-class TillRaceTestCase(unittest.TestCase):
+class TillRaceTestCase(RaceTestCase):
     "Eight till sales of one tea each, paid at once, for three teas"
+    modules = PRODUCT_MODULES
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_modules(PRODUCT_MODULES)
-        cls.addClassCleanup(drop_db)
+    def setUpChain(cls):
         Group = Model.get('res.group')
         User = Model.get('res.user')
         cash, (s01,), (tea,) = create_till_chain(['S01'], ['TEA'])

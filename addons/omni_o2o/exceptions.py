@@ -29,10 +29,6 @@ class CouponError(UserError):
     "A coupon code that cannot be issued, checked or redeemed"
 
 
-class AnalyticsError(UserError):
-    "An analytics request that cannot be answered"
-
-
 class ReturnError(UserError):
     "Goods that cannot be taken back"
 

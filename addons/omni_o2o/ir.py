@@ -13,5 +13,3 @@ class Cron(metaclass=PoolMeta):
             ('sale.sale|expire', "Expire Pickup Orders"))
         cls.method.selection.append(
             ('sale.sale|process_stalled', "Process Stalled Orders"))
-        cls.method.selection.append(
-            ('omni.analytics.day|summarize', "Summarize Sales by Day"))

@@ -4,30 +4,22 @@
 did not see the other is refused, so the summary never misses the change
 (PostgreSQL only: SQLite writes one at a time)."""
 import datetime as dt
-import unittest
 
 from proteus import Model
 from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, drop_db
-from trytond.tests.tools import activate_modules
+from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
-from omni_retail.tests import create_till_chain, receive
-
-from . import PRODUCT_MODULES
+from omni_retail.tests import RaceTestCase, create_till_chain, receive
 
 
-@unittest.skipIf(backend.name != 'postgresql', "races need PostgreSQL")
-class AnalyticsRaceTestCase(unittest.TestCase):
+class AnalyticsRaceTestCase(RaceTestCase):
     "The summary of a day and a change of its sales at once"
+    modules = 'omni_analytics'
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        config = activate_modules(PRODUCT_MODULES)
-        cls.addClassCleanup(drop_db)
+    def setUpChain(cls):
         POSSale = Model.get('sale.point.sale')
         cash, (store,), (tea,) = create_till_chain(['S01'], ['TEA'])
         receive(tea, store, 10)
@@ -41,7 +33,7 @@ class AnalyticsRaceTestCase(unittest.TestCase):
         pay.form.method = cash
         pay.execute('pay')
         cls.sale = sale.id
-        cls.context = config.context
+        cls.context = cls.config.context
 
     def sale_date(self):
         POSSale = Pool().get('sale.point.sale')

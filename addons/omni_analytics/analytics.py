@@ -205,7 +205,7 @@ class Analytics(Model):
         group_by = list(group_by or [])
         unknown = [g for g in group_by if g not in GROUPS]
         if unknown:
-            raise AnalyticsError(gettext('omni_o2o.msg_analytics_group',
+            raise AnalyticsError(gettext('omni_analytics.msg_analytics_group',
                     group=', '.join(map(str, unknown)),
                     groups=', '.join(GROUPS)))
         cursor = Transaction().connection.cursor()
@@ -306,7 +306,7 @@ class Analytics(Model):
             stores = Channel.search(domain)
             missing = set(store_codes or []) - {s.code for s in stores}
             if missing:
-                raise AnalyticsError(gettext('omni_o2o.msg_analytics_store',
+                raise AnalyticsError(gettext('omni_analytics.msg_analytics_store',
                         store=', '.join(sorted(missing))))
             by_warehouse = {s.warehouse.id: s for s in stores}
             levels = Level.search([
@@ -354,7 +354,7 @@ class Analytics(Model):
             return dt.date.fromisoformat(str(value))
         except ValueError:
             raise AnalyticsError(gettext(
-                    'omni_o2o.msg_analytics_date', date=value))
+                    'omni_analytics.msg_analytics_date', date=value))
 
     @staticmethod
     def money(value):

@@ -8,7 +8,7 @@ from sql.functions import CurrentTimestamp
 
 from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
@@ -53,7 +53,7 @@ class SummaryDay(ModelSQL, ModelView):
         t = cls.__table__()
         cls._sql_constraints += [
             ('date_unique', Unique(t, t.date),
-                'omni_o2o.msg_analytics_day_unique'),
+                'omni_analytics.msg_analytics_day_unique'),
             ]
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
 
@@ -340,55 +340,3 @@ class SoldLineMixin:
         if mode != 'write' or cls._sold_fields & set(field_names):
             SummaryDay.invalidate(line.sale.sold_date for line in lines)
 
-
-class Sale(SoldMixin, metaclass=PoolMeta):
-    __name__ = 'sale.sale'
-    _sold_states = ONLINE_SOLD
-    _sold_date = 'sale_date'
-    _sold_fields = {'sale_date', 'company', 'omni_channel', 'omni_store'}
-
-
-class SaleLine(SoldLineMixin, metaclass=PoolMeta):
-    __name__ = 'sale.line'
-    _sold_fields = {'type', 'product', 'quantity', 'unit_price'}
-
-
-class POSSale(SoldMixin, metaclass=PoolMeta):
-    __name__ = 'sale.point.sale'
-    _sold_states = TILL_SOLD
-    _sold_fields = {'date', 'company', 'point'}
-
-
-class POSSaleLine(SoldLineMixin, metaclass=PoolMeta):
-    __name__ = 'sale.point.sale.line'
-    _sold_fields = {'product', 'quantity', 'unit_list_price'}
-
-
-class TemplateCategory(metaclass=PoolMeta):
-    __name__ = 'product.template-product.category'
-
-    @classmethod
-    def on_modification(cls, mode, relations, field_names=None):
-        pool = Pool()
-        Summary = pool.get('omni.analytics.summary')
-        super().on_modification(mode, relations, field_names=field_names)
-        # The summary counts the orders of each product's first category
-        Summary.invalidate_products(
-            p for r in relations for p in r.template.products)
-
-
-class Channel(metaclass=PoolMeta):
-    __name__ = 'omni.channel'
-
-    @classmethod
-    def on_modification(cls, mode, channels, field_names=None):
-        pool = Pool()
-        SummaryDay = pool.get('omni.analytics.day')
-        super().on_modification(mode, channels, field_names=field_names)
-        # Sales count for the store channel of their till or channel
-        if mode == 'write':
-            moved = bool({'kind', 'sale_point'} & set(field_names))
-        else:
-            moved = any(c.kind == 'store' or c.sale_point for c in channels)
-        if moved:
-            SummaryDay.invalidate(SummaryDay.summarized_dates(None, None))
