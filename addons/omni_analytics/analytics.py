@@ -11,7 +11,7 @@ from trytond.i18n import gettext
 from trytond.model import Model, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from .exceptions import AnalyticsError
 
@@ -211,8 +211,7 @@ class Analytics(Model):
         cursor = Transaction().connection.cursor()
         cursor.execute(*cls.sales_query(date_from, date_to, group_by))
         rows = list(cursor)
-        with without_check_access():
-            names = cls.names(group_by, rows)
+        names = cls.names(group_by, rows)
         return [cls.sales_row(group_by, row, names) for row in rows]
 
     @classmethod
@@ -299,38 +298,37 @@ class Analytics(Model):
         Level = pool.get('omni.stock.level')
         ModelAccess = pool.get('ir.model.access')
         ModelAccess.check('omni.analytics.sale', 'read')
-        with without_check_access():
-            domain = [('kind', '=', 'store'), ('warehouse', '!=', None)]
-            if store_codes:
-                domain.append(('code', 'in', list(store_codes)))
-            stores = Channel.search(domain)
-            missing = set(store_codes or []) - {s.code for s in stores}
-            if missing:
-                raise AnalyticsError(gettext('omni_analytics.msg_analytics_store',
-                        store=', '.join(sorted(missing))))
-            by_warehouse = {s.warehouse.id: s for s in stores}
-            levels = Level.search([
-                    ('warehouse', 'in', list(by_warehouse)),
-                    ])
-            sold = cls.sold(stores, Date.today()
-                - dt.timedelta(days=STOCK_WINDOW))
-            rows = []
-            for level in levels:
-                store = by_warehouse[level.warehouse.id]
-                quantity = sold.get((store.id, level.product.id), 0)
-                daily = quantity / STOCK_WINDOW
-                rows.append({
-                        'product': level.product.code,
-                        'store': store.code,
-                        'on_hand': level.on_hand,
-                        'sold': quantity,
-                        'daily_sales': round(daily, 2),
-                        'days_of_cover': (
-                            round(level.on_hand / daily, 1) if daily else None),
-                        'turnover': (
-                            round(quantity / level.on_hand, 2)
-                            if level.on_hand > 0 else None),
-                        })
+        domain = [('kind', '=', 'store'), ('warehouse', '!=', None)]
+        if store_codes:
+            domain.append(('code', 'in', list(store_codes)))
+        stores = Channel.search(domain)
+        missing = set(store_codes or []) - {s.code for s in stores}
+        if missing:
+            raise AnalyticsError(gettext('omni_analytics.msg_analytics_store',
+                    store=', '.join(sorted(missing))))
+        by_warehouse = {s.warehouse.id: s for s in stores}
+        levels = Level.search([
+                ('warehouse', 'in', list(by_warehouse)),
+                ])
+        sold = cls.sold(stores, Date.today()
+            - dt.timedelta(days=STOCK_WINDOW))
+        rows = []
+        for level in levels:
+            store = by_warehouse[level.warehouse.id]
+            quantity = sold.get((store.id, level.product.id), 0)
+            daily = quantity / STOCK_WINDOW
+            rows.append({
+                    'product': level.product.code,
+                    'store': store.code,
+                    'on_hand': level.on_hand,
+                    'sold': quantity,
+                    'daily_sales': round(daily, 2),
+                    'days_of_cover': (
+                        round(level.on_hand / daily, 1) if daily else None),
+                    'turnover': (
+                        round(quantity / level.on_hand, 2)
+                        if level.on_hand > 0 else None),
+                    })
         rows.sort(key=lambda r: (-r['sold'], r['store'], r['product'] or ''))
         return rows
 

@@ -10,7 +10,7 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from omni_retail.tools import lock_and_touch
 
@@ -99,8 +99,7 @@ class LedgerMixin:
                         balance=balances[member.id] - sum(
                             getattr(l, cls._value_field) for l in lines
                             if l.member == member)))
-        with without_check_access():
-            cls.save(lines)
+        cls.save(lines)
         return lines
 
     @classmethod
@@ -180,8 +179,7 @@ class PointsLine(LedgerMixin, ModelSQL, ModelView):
         domain = [('origin', 'in', [str(o) for o in origins])]
         if kinds:
             domain.append(('kind', 'in', kinds))
-        with without_check_access():
-            return cls.search(domain)
+        return cls.search(domain)
 
     @classmethod
     def expire(cls, date=None):

@@ -9,7 +9,7 @@ from trytond.model import Model
 from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from omni_retail import inputs
 from omni_retail.tools import queue_behind
@@ -47,23 +47,22 @@ class Member(Model):
             raise UnknownChannelError(gettext(
                     'omni_members.msg_unknown_channel', code=channel_code))
         channel, = channels
-        with without_check_access():
-            member = cls.find(key)
-            if member:
-                return cls.describe(member, created=False)
-            queue_behind(f'omni.member,{key}')
-            party = cls.customer(key) or cls.new_customer(name, key)
-            party.member_number = cls.next_number()
-            party.phone_key = key
-            party.member_channel = channel
-            party.member_since = Date.today()
-            try:
-                party.save()
-            except SQLConstraintError as e:
-                # Someone registered the number meanwhile: the caller's
-                # retry (as the RPC dispatcher does) finds that member
-                raise backend.DatabaseOperationalError(str(e)) from e
-            return cls.describe(party, created=True)
+        member = cls.find(key)
+        if member:
+            return cls.describe(member, created=False)
+        queue_behind(f'omni.member,{key}')
+        party = cls.customer(key) or cls.new_customer(name, key)
+        party.member_number = cls.next_number()
+        party.phone_key = key
+        party.member_channel = channel
+        party.member_since = Date.today()
+        try:
+            party.save()
+        except SQLConstraintError as e:
+            # Someone registered the number meanwhile: the caller's
+            # retry (as the RPC dispatcher does) finds that member
+            raise backend.DatabaseOperationalError(str(e)) from e
+        return cls.describe(party, created=True)
 
     @classmethod
     def lookup(cls, phone):
@@ -95,8 +94,7 @@ class Member(Model):
         if not row:
             return None
         id_, number, name, level, points, balance = row
-        with without_check_access():
-            level = Level(level).name if level else None
+        level = Level(level).name if level else None
         return {
             'id': id_,
             'number': number,
@@ -116,8 +114,7 @@ class Member(Model):
         source, target = (cls.by_number(inputs.text(n, 'number', size=32))
             for n in [source_number, target_number])
         merge = Merge.merge(source, target, reason=reason)
-        with without_check_access():
-            return cls.describe_balances(merge.target)
+        return cls.describe_balances(merge.target)
 
     @classmethod
     def by_number(cls, number):

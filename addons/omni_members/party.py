@@ -8,7 +8,7 @@ from trytond.i18n import gettext
 from trytond.model import Exclude, Index, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.modules.party.exceptions import EraseError
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from omni_retail import inputs
 
@@ -109,11 +109,10 @@ class Party(metaclass=PoolMeta):
         Points = pool.get('omni.member.points')
         StoredValue = pool.get('omni.member.stored_value')
         result = {}
-        with without_check_access():
-            if 'member_points' in names:
-                result['member_points'] = Points.balances(parties)
-            if 'member_balance' in names:
-                result['member_balance'] = StoredValue.balances(parties)
+        if 'member_points' in names:
+            result['member_points'] = Points.balances(parties)
+        if 'member_balance' in names:
+            result['member_balance'] = StoredValue.balances(parties)
         return result
 
     @classmethod
@@ -131,8 +130,7 @@ class Party(metaclass=PoolMeta):
             if member.member_level != level:
                 member.member_level = level
                 changed.append(member)
-        with without_check_access():
-            cls.save(changed)
+        cls.save(changed)
         return changed
 
     @classmethod

@@ -9,7 +9,7 @@ from trytond.modules.currency.fields import Monetary
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from omni_retail.tools import lock_first, record_turns, resume_turns
 
@@ -54,8 +54,7 @@ class POSSale(metaclass=PoolMeta):
         pool = Pool()
         Member = pool.get('omni.member')
         if self.member_lookup:
-            with without_check_access():
-                self.member = Member.find(phone_key(self.member_lookup))
+            self.member = Member.find(phone_key(self.member_lookup))
             self.member_lookup = None
             self.on_change_member()
 
@@ -130,11 +129,10 @@ class POSSale(metaclass=PoolMeta):
         Configuration = pool.get('omni.member.configuration')
         Line = pool.get('account.move.line')
         StoredValue = pool.get('omni.member.stored_value')
-        with without_check_access():
-            bonus = sum(l.amount for l in StoredValue.search([
-                        ('origin', '=', str(self)),
-                        ('kind', '=', 'bonus'),
-                        ]))
+        bonus = sum(l.amount for l in StoredValue.search([
+                    ('origin', '=', str(self)),
+                    ('kind', '=', 'bonus'),
+                    ]))
         if not bonus:
             return []
         config = Configuration(1)

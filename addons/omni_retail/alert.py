@@ -13,7 +13,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.tools import sqlite_apply_types
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from .exceptions import StockAlertError
 from .product import ProductOrCategoryMixin
@@ -140,7 +140,9 @@ class Alert(Workflow, ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         cls.__rpc__.update({
-                'compute': RPC(readonly=False),
+                # A manager's door (check_manager): the computation reads and
+                # writes every store's alerts and suggestions
+                'compute': RPC(readonly=False, check_access=False),
                 })
         cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
         cls._transitions |= {
@@ -181,11 +183,6 @@ class Alert(Workflow, ModelSQL, ModelView):
         longer do, notify each store of its new ones and propose the
         transfers between stores they call for"""
         check_manager()
-        with without_check_access():
-            return cls._compute()
-
-    @classmethod
-    def _compute(cls):
         pool = Pool()
         Channel = pool.get('omni.channel')
         Level = pool.get('omni.stock.level')
@@ -338,11 +335,10 @@ class Stock(metaclass=PoolMeta):
         ModelAccess.check('omni.stock.alert', 'read')
         domain = [('state', 'in', OPEN)]
         if store_codes:
-            with without_check_access():
-                stores = Channel.search([
-                        ('code', 'in', list(store_codes)),
-                        ('kind', '=', 'store'),
-                        ])
+            stores = Channel.search([
+                    ('code', 'in', list(store_codes)),
+                    ('kind', '=', 'store'),
+                    ])
             missing = set(store_codes) - {s.code for s in stores}
             if missing:
                 raise StockAlertError(gettext(

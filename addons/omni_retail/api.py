@@ -10,7 +10,7 @@ from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from .exceptions import ApiError, ApiKeyValidationError
 
@@ -62,11 +62,10 @@ class Method(ModelSQL, ModelView):
     @classmethod
     def find(cls, model, method):
         "Return the registered method or None"
-        with without_check_access():
-            methods = cls.search([
-                    ('model', '=', model),
-                    ('method', '=', method),
-                    ], limit=1)
+        methods = cls.search([
+                ('model', '=', model),
+                ('method', '=', method),
+                ], limit=1)
         return methods[0] if methods else None
 
     def function(self):
@@ -272,9 +271,8 @@ class UserApplication(metaclass=PoolMeta):
         "Never show an integrator key again once it is saved"
         rows = super().read(ids, fields_names)
         if 'key' in fields_names and Transaction().check_access:
-            with without_check_access():
-                keyed = {a.id for a in cls.browse(ids)
-                    if a.application == APPLICATION}
+            keyed = {a.id for a in cls.browse(ids)
+                if a.application == APPLICATION}
             for row in rows:
                 if row['id'] in keyed:
                     row['key'] = MASK

@@ -14,7 +14,7 @@ from trytond.modules.product import price_digits
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, Id
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction, check_access
 
 from .exceptions import StocktakeError
 from .tools import is_manager, lock_and_touch
@@ -102,7 +102,9 @@ class Inventory(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.__rpc__.update({
-                'count_barcode': RPC(readonly=False, instantiate=0),
+                # Its door checks the user's rights on the stocktake
+                'count_barcode': RPC(
+                    readonly=False, instantiate=0, check_access=False),
                 'start_stocktake': RPC(readonly=False),
                 })
         cls._buttons.update({
@@ -225,11 +227,10 @@ class Inventory(metaclass=PoolMeta):
             if i.omni_approved_by and i.state == 'draft']
         if approved:
             # Whoever changed the count, the approval goes
-            with without_check_access():
-                cls.write(approved, {
-                        'omni_approved_by': None,
-                        'omni_approved_at': None,
-                        })
+            cls.write(approved, {
+                    'omni_approved_by': None,
+                    'omni_approved_at': None,
+                    })
 
     @classmethod
     def omni_check_approval(cls, inventories):
@@ -335,11 +336,11 @@ class Inventory(metaclass=PoolMeta):
         pool = Pool()
         ModelAccess = pool.get('ir.model.access')
         Line = pool.get('stock.inventory.line')
-        # The rules of the user, then the work as stock itself
-        ModelAccess.check(cls.__name__, 'write')
-        cls.read([inventory.id], ['state'])
-        with without_check_access():
-            return inventory._count_barcode(barcode, quantity, Line)
+        # The rights and rules of the user, then the work as stock itself
+        with check_access():
+            ModelAccess.check(cls.__name__, 'write')
+            cls.read([inventory.id], ['state'])
+        return inventory._count_barcode(barcode, quantity, Line)
 
     def _count_barcode(self, barcode, quantity, Line):
         if not isinstance(quantity, (int, float, Decimal)) or isinstance(
@@ -510,13 +511,12 @@ def _blank_blind(Model, rows, names):
     pool = Pool()
     Inventory = pool.get('stock.inventory')
     ids = [r['id'] for r in rows]
-    with without_check_access():
-        if Model.__name__ == 'stock.inventory':
-            blind = {i.id for i in Inventory.browse(ids)
-                if i.omni_blind and i.state == 'draft'}
-        else:
-            blind = {l.id for l in Model.browse(ids)
-                if l.inventory.omni_blind and l.inventory.state == 'draft'}
+    if Model.__name__ == 'stock.inventory':
+        blind = {i.id for i in Inventory.browse(ids)
+            if i.omni_blind and i.state == 'draft'}
+    else:
+        blind = {l.id for l in Model.browse(ids)
+            if l.inventory.omni_blind and l.inventory.state == 'draft'}
     for row in rows:
         if row['id'] in blind:
             for name in names & row.keys():

@@ -88,8 +88,7 @@ class Channel(metaclass=PoolMeta):
         for shop in shops:
             channel, = [c for c in channels if c.web_shop == shop]
             shop.sale_price_list = channel.price_list
-        with without_check_access():
-            WebShop.save(shops)
+        WebShop.save(shops)
 
     def is_listed(self, product):
         return self.listing == 'all' or product in self.products
@@ -186,20 +185,15 @@ class SamePricePolicy(ProductOrCategoryMixin, ModelSQL, ModelView):
         return (self.product or self.category).rec_name
 
     @classmethod
-    def create(cls, vlist):
-        policies = super().create(vlist)
-        Pool().get('omni.price.violation').refresh()
-        return policies
+    def on_modification(cls, mode, policies, field_names=None):
+        super().on_modification(mode, policies, field_names=field_names)
+        if mode != 'delete':
+            Pool().get('omni.price.violation').list_violations()
 
     @classmethod
-    def write(cls, *args):
-        super().write(*args)
-        Pool().get('omni.price.violation').refresh()
-
-    @classmethod
-    def delete(cls, policies):
-        super().delete(policies)
-        Pool().get('omni.price.violation').refresh()
+    def on_delete(cls, policies):
+        Violation = Pool().get('omni.price.violation')
+        return super().on_delete(policies) + [Violation.list_violations]
 
     @classmethod
     def covered(cls, products=None):
@@ -275,18 +269,19 @@ class PriceViolation(ModelSQL, ModelView):
         super().__setup__()
         cls._order = [('product', 'ASC'), ('channel', 'ASC'), ('id', 'ASC')]
         cls.__rpc__.update({
-                'refresh': RPC(readonly=False),
+                # A manager's door (check_manager): the list is replaced
+                'refresh': RPC(readonly=False, check_access=False),
                 })
 
     @classmethod
     def refresh(cls):
-        "Replace the list by the current violations"
+        "Replace the list by the current violations, for a manager"
         check_manager()
-        with without_check_access():
-            cls._refresh()
+        cls.list_violations()
 
     @classmethod
-    def _refresh(cls):
+    def list_violations(cls):
+        "Replace the list by the current violations"
         pool = Pool()
         Policy = pool.get('omni.price.policy')
         cls.delete(cls.search([]))

@@ -12,7 +12,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from .exceptions import ChannelValidationError
 from .tools import check_manager
@@ -122,7 +122,9 @@ class Replenishment(ModelSQL, ModelView):
             ('quantity', 'DESC'), ('store', 'ASC'), ('product', 'ASC'),
             ('id', 'ASC')]
         cls.__rpc__.update({
-                'replenish': RPC(readonly=False),
+                # A manager's door (check_manager): the figures and order
+                # points of every store are replaced
+                'replenish': RPC(readonly=False, check_access=False),
                 })
         cls._buttons.update({
                 'supply': {},
@@ -135,7 +137,6 @@ class Replenishment(ModelSQL, ModelView):
         cls.supply(cls.compute())
 
     @classmethod
-    @without_check_access
     def compute(cls):
         """Replace the figures by today's and keep the velocity order points
         of every store in line with them"""
@@ -271,7 +272,6 @@ class Replenishment(ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @without_check_access
     def supply(cls, replenishments):
         """Make the purchase requests and the internal shipments the order
         points call for, with Tryton's stock supply"""

@@ -5,7 +5,7 @@ from weakref import WeakKeyDictionary
 from trytond.model import fields
 from trytond.pool import PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 # {transaction: {user id: (transaction's write counter, warehouse ids)}}
 _omni_warehouses = WeakKeyDictionary()
@@ -38,8 +38,7 @@ class User(metaclass=PoolMeta):
         known = _omni_warehouses.setdefault(transaction, {})
         counter, warehouses = known.get(user_id, (None, None))
         if counter != transaction.counter:
-            with without_check_access():
-                store = cls(user_id).omni_store
-                warehouses = (store.warehouse.id,) if store else ()
+            store = cls(user_id).omni_store
+            warehouses = (store.warehouse.id,) if store else ()
             known[user_id] = (transaction.counter, warehouses)
         return warehouses

@@ -102,8 +102,7 @@ def key_of(request):
         token = authorization.token
     else:
         token = authorization.get('password')
-    with without_check_access():
-        return UserApplication.check(token, APPLICATION)
+    return UserApplication.check(token, APPLICATION)
 
 
 def call(application, model, method, request):
