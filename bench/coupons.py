@@ -43,7 +43,7 @@ from trytond.pool import Pool  # noqa: E402
 from trytond.tests.test_tryton import activate_module, drop_db  # noqa: E402
 from trytond.transaction import Transaction  # noqa: E402
 
-from omni_o2o.coupon import new_code  # noqa: E402
+from omni_coupon.promotion import new_code  # noqa: E402
 from omni_retail.tests import (  # noqa: E402
     create_till_chain, run_committed, set_company_country)
 
@@ -84,7 +84,7 @@ def set_up():
 
 def generate(company, campaign, count):
     "Return the seconds Generate Codes takes for count codes"
-    logging.getLogger('omni_o2o.coupon').setLevel(logging.INFO)
+    logging.getLogger('omni_coupon.promotion').setLevel(logging.INFO)
     logging.basicConfig(format='  %(message)s')
 
     def work():

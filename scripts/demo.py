@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The product's leaf modules (tests/__init__.py PRODUCT_MODULES)
-MODULES = ['omni_after_sales', 'omni_analytics', 'omni_o2o']
+MODULES = ['omni_after_sales', 'omni_analytics', 'omni_coupon']
 LANGUAGES = ['zh_CN']
 # Modules split out of another: {module: the module it was split from}.
 # A database built before the split takes the moved records over to the new
@@ -29,6 +29,7 @@ LANGUAGES = ['zh_CN']
 SPLIT_FROM = {
     'omni_after_sales': 'omni_o2o',
     'omni_analytics': 'omni_o2o',
+    'omni_coupon': 'omni_o2o',
     }
 
 
@@ -182,7 +183,7 @@ def take_over_split_records(name):
         for new, old in SPLIT_FROM.items()
         if new not in activated and old in activated]
     if not moves:
-        return
+        return []
     data, view = Table('ir_model_data'), Table('ir_ui_view')
     model, field = Table('ir_model'), Table('ir_model_field')
     translation = Table('ir_translation')
@@ -223,6 +224,30 @@ def take_over_split_records(name):
                         & translation.name.like(
                             f'{name_},{field_name or "%"}')))
         transaction.commit()
+    return [(new, old) for new, old, *_ in moves]
+
+
+def drop_taken_translations(name, moves):
+    """Drop the translations the old module of each move (new, old) still
+    has of the texts the new module now loads (the other languages' labels,
+    views, wizard buttons): only the new module's are kept up to date"""
+    from sql import Table
+
+    from trytond.transaction import Transaction
+    old, new = Table('ir_translation'), Table('ir_translation')
+    with Transaction().start(name, 0) as transaction, \
+            transaction.connection.cursor() as cursor:
+        for new_module, old_module in moves:
+            cursor.execute(*old.join(new, condition=(new.name == old.name)
+                    & (new.type == old.type) & (new.lang == old.lang)
+                    & (new.res_id == old.res_id) & (new.src == old.src)
+                    ).select(old.id, where=(old.module == old_module)
+                    & (new.module == new_module)))
+            ids = [i for i, in cursor.fetchall()]
+            for i in range(0, len(ids), 500):
+                cursor.execute(*old.delete(
+                        where=old.id.in_(ids[i:i + 500])))
+        transaction.commit()
 
 
 def prepare_database(config_file, name, reset):
@@ -246,10 +271,11 @@ def prepare_database(config_file, name, reset):
     elif (not stamp.exists() or stamp.read_text() != current
             or missing_modules(name)):
         print(f"Updating database {name}: the modules changed")
-        take_over_split_records(name)
+        moves = take_over_split_records(name)
         # Activates the modules a database built before them lacks
         trytond_admin(config_file, name, '--all',
             '-u', *MODULES, '--activate-dependencies')
+        drop_taken_translations(name, moves)
         from reconcile import reconcile
         reconcile(name, repair=True)
         action = 'updated'

@@ -25,10 +25,6 @@ class PickupRateLimitError(UserError):
     pass
 
 
-class CouponError(UserError):
-    "A coupon code that cannot be issued, checked or redeemed"
-
-
 class ReturnError(UserError):
     "Goods that cannot be taken back"
 

@@ -18,7 +18,7 @@ from trytond.wizard import Button, StateAction, StateView, Wizard
 from omni_members.party import mask_phone, phone_key
 from omni_retail import inputs
 from omni_retail.exceptions import InputError
-from omni_retail.tools import record_turns, resume_turns, take_turns
+from omni_retail.tools import resume_turns, take_turns
 
 from .exceptions import (
     OrderError, PickupError, PickupRateLimitError, UnknownProductError)
@@ -90,7 +90,7 @@ class Order(Model):
             needs = cls.needs(products, warehouse)
             Level.hold(needs)
             sale = cls.new_sale(channel, payload, fulfilment, products, store)
-            sale.coupons = coupons
+            cls.apply_coupons(sale, coupons)
             try:
                 sale.save()
             except SQLConstraintError as e:
@@ -315,19 +315,21 @@ class Order(Model):
 
     @classmethod
     def coupons(cls, codes):
-        pool = Pool()
-        Coupon = pool.get('omni.coupon')
-        return [Coupon.number(code) for code in codes]
+        """Return the coupons of the payload's codes; without a module that
+        redeems them (omni_coupon), an order with codes is refused rather
+        than sold at full price"""
+        if codes:
+            raise OrderError(gettext('omni_o2o.msg_order_coupons'))
+        return []
 
     @classmethod
-    def coupon_turns(cls, numbers):
-        "The turns on the campaign codes and their campaigns, locked to redeem"
-        pool = Pool()
-        Number = pool.get('sale.promotion.coupon.number')
-        Promotion = pool.get('sale.promotion')
-        numbers = [n for n in numbers if n.campaign.omni_code]
-        return (record_turns(Promotion, {n.campaign for n in numbers})
-            + record_turns(Number, numbers))
+    def coupon_turns(cls, coupons):
+        "Return the turns to take on the coupons before redeeming them"
+        return []
+
+    @classmethod
+    def apply_coupons(cls, sale, coupons):
+        "Give the new sale the coupons to redeem when it is quoted"
 
     @classmethod
     def alert_store(cls, sale):

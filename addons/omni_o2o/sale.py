@@ -354,11 +354,16 @@ class Sale(metaclass=PoolMeta):
                         })
             for sale in sales:
                 sale.pickup_code = None
-            cls.refund_member_payments(sales)
-            cls.reverse_points(sales)
-            cls.release_coupons(sales)
+            cls.give_back(sales)
         cls.set_o2o_state(sales, state)
         cls.__queue__.process(sales)
+
+    @classmethod
+    def give_back(cls, sales):
+        """Give the customers of the released sales back what they paid
+        with or earned; extended to give back more (omni_coupon's codes)"""
+        cls.refund_member_payments(sales)
+        cls.reverse_points(sales)
 
     @classmethod
     def refund_member_payments(cls, sales):

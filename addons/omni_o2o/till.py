@@ -6,7 +6,6 @@ Every figure the page shows comes from here: prices, level discounts and
 coupon discounts are those of the till sale (`sale.point.sale`), computed
 by the server alone."""
 from collections import defaultdict
-from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.model import Model
@@ -44,7 +43,6 @@ class Till(Model):
                     ('set_quantity', False),
                     ('set_member', False),
                     ('register_member', False),
-                    ('redeem', False),
                     ('pay', False),
                     ('cancel', False),
                     ('open_session', False),
@@ -98,6 +96,8 @@ class Till(Model):
                         ], order=[('cash', 'DESC'), ('name', 'ASC')])],
             'session': cls.describe_session(store),
             'sale': cls.describe(open_sales[0]) if open_sales else None,
+            # Whether the till takes coupon codes (omni_coupon)
+            'coupons': False,
             }
 
     @classmethod
@@ -291,16 +291,6 @@ class Till(Model):
         return cls.set_member(sale_id, phone)
 
     @classmethod
-    def redeem(cls, sale_id, code):
-        "Take the discount of the coupon code off the sale"
-        pool = Pool()
-        Coupon = pool.get('omni.coupon')
-        sale = cls.till_sale(sale_id)
-        number = Coupon.number(inputs.text(code, 'code', size=64))
-        sale.redeem(number)
-        return cls.describe(cls.till_sale(sale.id))
-
-    @classmethod
     def pay(cls, sale_id, method_id, amount):
         """Pay amount of the sale by the method; cash above what is due
         gives change. The sale is done, and its goods leave the stock, once
@@ -457,20 +447,9 @@ class Till(Model):
 
     @classmethod
     def sale_coupons(cls, sale):
-        "Return the codes redeemed by the sale and their discounts"
-        pool = Pool()
-        Number = pool.get('sale.promotion.coupon.number')
-        SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
-        relation = SaleCoupon.__table__()
-        number = Number.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*relation.join(number,
-                condition=number.id == relation.number
-                ).select(number.number, relation.discount,
-                where=relation.sale == sale.id,
-                order_by=[relation.id.asc]))
-        return [{'code': code, 'discount': str(Decimal(str(discount)))}
-            for code, discount in cursor]
+        """Return the codes redeemed by the sale and their discounts
+        ([{"code", "discount"}], omni_coupon)"""
+        return []
 
     @classmethod
     def describe_member(cls, member):

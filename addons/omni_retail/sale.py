@@ -23,6 +23,13 @@ class POSSale(metaclass=PoolMeta):
         store_points = {s.sale_point for s in stores}
         return [s for s in sales if s.point in store_points]
 
+    @property
+    def omni_store(self):
+        "The store whose till rang the sale up, or None"
+        pool = Pool()
+        Channel = pool.get('omni.channel')
+        return Channel.store_of_point(self.point)
+
     @classmethod
     @Workflow.transition('done')
     def do(cls, sales):

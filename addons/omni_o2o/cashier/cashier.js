@@ -266,9 +266,11 @@
       + '<form class="row" data-form="register">'
       + `<input name="name" placeholder="${t('name')}">`
       + `<button type="submit" class="secondary">${t('register')}</button></form>`
-      + '<form class="row" data-form="coupon">'
-      + `<input name="code" placeholder="${t('coupon')}" autocomplete="off">`
-      + `<button type="submit" class="secondary">${t('apply')}</button></form>`;
+      // The till takes coupons when omni_coupon is activated
+      + (state.till.coupons ? '<form class="row" data-form="coupon">'
+        + `<input name="code" placeholder="${t('coupon')}" autocomplete="off">`
+        + `<button type="submit" class="secondary">${t('apply')}</button></form>`
+        : '');
   }
 
   function totals() {

@@ -11,12 +11,10 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
-from omni_o2o.exceptions import CouponError
+from omni_coupon.exceptions import CouponError
 from omni_retail.tests import (
     RaceTestCase, at_once, create_mall, create_till_chain, receive,
     run_committed, set_company_country)
-
-from . import PRODUCT_MODULES
 
 ONLINE = 25
 TILLS = 25
@@ -24,7 +22,7 @@ TILLS = 25
 
 class CouponRaceTestCase(RaceTestCase):
     "Twenty-five orders and twenty-five till sales race for one code"
-    modules = PRODUCT_MODULES
+    modules = 'omni_coupon'
 
     @classmethod
     def setUpChain(cls):
