@@ -14,7 +14,7 @@ from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.modules.product import round_price
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -286,10 +286,9 @@ class Campaign(metaclass=PoolMeta):
         Redemption = pool.get('omni.coupon.redemption')
         # Two members must not be given the same generated code
         self.__class__.lock([self])
-        with without_check_access():
-            redeemed = [r.number.id for r in Redemption.search([
-                        ('campaign', '=', self.id),
-                        ])]
+        redeemed = [r.number.id for r in Redemption.search([
+                    ('campaign', '=', self.id),
+                    ])]
         free = Number.search([
                 ('coupon.promotion', '=', self.id),
                 ('omni_member', '=', None),

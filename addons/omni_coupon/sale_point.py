@@ -4,7 +4,6 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from omni_retail.tools import lock_and_touch
@@ -114,7 +113,6 @@ class Redeem(Wizard):
     def transition_redeem(self):
         pool = Pool()
         Coupon = pool.get('omni.coupon')
-        with without_check_access():
-            number = Coupon.number(self.start.code)
+        number = Coupon.number(self.start.code)
         self.record.redeem(number)
         return 'end'

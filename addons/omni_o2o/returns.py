@@ -512,27 +512,25 @@ class Return(Wizard):
     def transition_find(self):
         pool = Pool()
         Order = pool.get('omni.order')
-        with without_check_access():
-            Order.returnable(self.start.number)
+        Order.returnable(self.start.number)
         return 'goods'
 
     def default_goods(self, fields):
         pool = Pool()
         Order = pool.get('omni.order')
-        with without_check_access():
-            original = Order.returnable(self.start.number)
-            returned = Order.returned(original)
-            member = original.omni_member
-            return {
-                'order': original.rec_name,
-                'member': member.id if member else None,
-                'lines': [{
-                        'product': p.id,
-                        'returnable': quantity - returned[p][0],
-                        'quantity': 0.0,
-                        } for p, (quantity, _) in original.omni_sold().items()
-                    if quantity > returned[p][0]],
-                }
+        original = Order.returnable(self.start.number)
+        returned = Order.returned(original)
+        member = original.omni_member
+        return {
+            'order': original.rec_name,
+            'member': member.id if member else None,
+            'lines': [{
+                    'product': p.id,
+                    'returnable': quantity - returned[p][0],
+                    'quantity': 0.0,
+                    } for p, (quantity, _) in original.omni_sold().items()
+                if quantity > returned[p][0]],
+            }
 
     def do_return_(self, action):
         pool = Pool()

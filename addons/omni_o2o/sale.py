@@ -11,7 +11,7 @@ from trytond.i18n import gettext
 from trytond.model import Exclude, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from .exceptions import PickupError
 
@@ -187,8 +187,7 @@ class Sale(metaclass=PoolMeta):
         what the store does next needs their shipments"""
         sales = [s for s in sales if s.state == 'confirmed']
         if sales:
-            with without_check_access():
-                cls.process(sales)
+            cls.process(sales)
 
     @classmethod
     def process_stalled(cls):
@@ -223,10 +222,9 @@ class Sale(metaclass=PoolMeta):
             if s.o2o_state == 'reserved' and s.fulfilment == 'pickup']
         cls.process_held(sales)
         shipments = [sh for s in sales for sh in s.open_shipments]
-        with without_check_access():
-            Shipment.assign_try(shipments)
-            Shipment.pick([sh for sh in shipments if sh.state == 'assigned'])
-            Shipment.pack([sh for sh in shipments if sh.state == 'picked'])
+        Shipment.assign_try(shipments)
+        Shipment.pick([sh for sh in shipments if sh.state == 'assigned'])
+        Shipment.pack([sh for sh in shipments if sh.state == 'picked'])
         for sale in sales:
             if sale.open_shipments and any(
                     sh.state != 'packed' for sh in sale.open_shipments):
@@ -270,15 +268,13 @@ class Sale(metaclass=PoolMeta):
                     amount=Lang.get().currency(
                         sale.total_amount, sale.currency)))
         cls.process_held(sales)
-        with without_check_access():
-            Shipment.do([sh for s in sales for sh in s.open_shipments])
+        Shipment.do([sh for s in sales for sh in s.open_shipments])
         for sale in sales:
             sale.pickup_code = None
         cls.set_o2o_state(sales, 'picked_up')
         if to_collect:
-            with without_check_access():
-                cls.process(to_collect)
-                cls.collect(to_collect, payment_method)
+            cls.process(to_collect)
+            cls.collect(to_collect, payment_method)
         cls.__queue__.process([s for s in sales if not s.pay_at_pickup])
 
     @classmethod
@@ -306,11 +302,10 @@ class Sale(metaclass=PoolMeta):
         sales = [s for s in sales if s.o2o_state in OPEN_STATES]
         cls.process_held(sales)
         shipments = [sh for s in sales for sh in s.open_shipments]
-        with without_check_access():
-            Shipment.assign_try(shipments)
-            Shipment.pick([sh for sh in shipments if sh.state == 'assigned'])
-            Shipment.pack([sh for sh in shipments if sh.state == 'picked'])
-            Shipment.do([sh for sh in shipments if sh.state == 'packed'])
+        Shipment.assign_try(shipments)
+        Shipment.pick([sh for sh in shipments if sh.state == 'assigned'])
+        Shipment.pack([sh for sh in shipments if sh.state == 'picked'])
+        Shipment.do([sh for sh in shipments if sh.state == 'packed'])
         for sale in sales:
             if sale.open_shipments:
                 raise PickupError(gettext('omni_o2o.msg_dispatch_not_packed',
@@ -345,16 +340,15 @@ class Sale(metaclass=PoolMeta):
         sales = [s for s in sales if s.o2o_state in OPEN_STATES]
         cls.process_held(sales)
         shipments = [sh for s in sales for sh in s.open_shipments]
-        with without_check_access():
-            Shipment.cancel(shipments)
-            # The sale is complete without the cancelled goods
-            for move in (m for sh in shipments for m in sh.outgoing_moves):
-                Line.write([move.origin], {
-                        'moves_ignored': [('add', [move.id])],
-                        })
-            for sale in sales:
-                sale.pickup_code = None
-            cls.give_back(sales)
+        Shipment.cancel(shipments)
+        # The sale is complete without the cancelled goods
+        for move in (m for sh in shipments for m in sh.outgoing_moves):
+            Line.write([move.origin], {
+                    'moves_ignored': [('add', [move.id])],
+                    })
+        for sale in sales:
+            sale.pickup_code = None
+        cls.give_back(sales)
         cls.set_o2o_state(sales, state)
         cls.__queue__.process(sales)
 
@@ -411,9 +405,8 @@ class Sale(metaclass=PoolMeta):
         Event = pool.get('omni.order.event')
         for sale in sales:
             sale.o2o_state = state
-        with without_check_access():
-            cls.save(sales)
-            Event.save([Event(sale=s, state=state) for s in sales])
+        cls.save(sales)
+        Event.save([Event(sale=s, state=state) for s in sales])
 
 
 class SaleLine(metaclass=PoolMeta):

@@ -1,7 +1,6 @@
 # This file is part of omni-retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import without_check_access
 
 
 class Level(metaclass=PoolMeta):
@@ -14,8 +13,7 @@ class Level(metaclass=PoolMeta):
         Line = pool.get('sale.line')
         held = super().held()
         # Stock integrity, not a read by the user
-        with without_check_access():
-            lines = Line.search([('intake_reserved', '>', 0)])
+        lines = Line.search([('intake_reserved', '>', 0)])
         for key, quantity in Line.held_needs(lines).items():
             held[key] = held.get(key, 0) + quantity
         return held
