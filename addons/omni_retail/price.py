@@ -9,12 +9,12 @@ from trytond.modules.product import round_price
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from .exceptions import PriceError, PricePolicyError
 from .product import ProductOrCategoryMixin
 from .stock import _ids_by_code
-from .tools import check_manager
+from .tools import check_manager, price_integrity
 
 CENT = Decimal('0.01')
 
@@ -237,10 +237,10 @@ class SamePricePolicy(ProductOrCategoryMixin, ModelSQL, ModelView):
         """Refuse the prices changed within that break a same-price policy
         where it was kept: a policy adopted over different prices lists
         them as violations to align, and blocks no other change"""
-        with without_check_access():
+        with price_integrity():
             before = set(cls.violations(products))
         yield
-        with without_check_access():
+        with price_integrity():
             after = list(cls.violations(products))
         for violation in after:
             if violation not in before:
@@ -331,7 +331,7 @@ def keeping_channel_prices(price_lists):
     pool = Pool()
     Channel = pool.get('omni.channel')
     Policy = pool.get('omni.price.policy')
-    with without_check_access():
+    with price_integrity():
         used = Channel.search(
             [('price_list', 'in', list(price_lists - {None}))])
     if used:

@@ -14,11 +14,11 @@ from trytond.model import Index, Model, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import StockShortageError, TransferError, UnknownCodeError
-from .tools import holds_turns
+from .tools import holds_turns, stock_integrity
 
 logger = logging.getLogger(__name__)
 
@@ -225,9 +225,7 @@ class Level(ModelSQL, ModelView):
         Product = pool.get('product.product')
         Location = pool.get('stock.location')
         if levels is None:
-            # Stock integrity, not a read by the user: whoever sells sees
-            # all
-            with without_check_access():
+            with stock_integrity():
                 levels = cls.get(
                     {p for p, _ in needs}, {w for _, w in needs})
         for (product, warehouse), quantity in sorted(needs.items()):

@@ -16,7 +16,8 @@ from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond import config
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 
 from .exceptions import BusyError
 
@@ -47,6 +48,29 @@ def queue_behind(name):
         cursor.execute(*Select([database.lock_id(key, timeout=True)]))
         raise backend.DatabaseOperationalError(f"waited behind {name}")
 
+
+
+# The only reads past the user's rights: integrity, never what a user sees
+
+@contextmanager
+def stock_integrity():
+    "Stock that decides a sale is every store's, whatever the seller reads"
+    with without_check_access():
+        yield
+
+
+@contextmanager
+def price_integrity():
+    "A same-price policy compares every channel, whoever changes a price"
+    with without_check_access():
+        yield
+
+
+@contextmanager
+def shared_answer():
+    "An answer cached for the whole server cannot depend on who asked first"
+    with without_check_access():
+        yield
 
 def is_manager():
     "Whether the user is a manager of the chain (or the server itself)"
