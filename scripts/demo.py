@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The product's leaf modules (tests/__init__.py PRODUCT_MODULES)
-MODULES = ['omni_after_sales', 'omni_analytics', 'omni_o2o']
+MODULES = ['omni_after_sales', 'omni_analytics', 'omni_platform']
 LANGUAGES = ['zh_CN']
 # Modules split out of another: {module: the module it was split from}.
 # A database built before the split takes the moved records over to the new
@@ -29,6 +29,7 @@ LANGUAGES = ['zh_CN']
 SPLIT_FROM = {
     'omni_after_sales': 'omni_o2o',
     'omni_analytics': 'omni_o2o',
+    'omni_platform': 'omni_o2o',
     }
 
 
