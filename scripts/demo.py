@@ -248,9 +248,11 @@ def prepare_database(config_file, name, reset):
             or missing_modules(name)):
         print(f"Updating database {name}: the modules changed")
         take_over_split_records(name)
-        # Activates the modules a database built before them lacks
-        trytond_admin(config_file, name, '--all',
-            '-u', *MODULES, '--activate-dependencies')
+        # Activates the modules a database built before them lacks; -u
+        # before --all, which adds to it (after, -u would replace the whole
+        # of --all, and the modules they depend on would not be updated)
+        trytond_admin(config_file, name, '-u', *MODULES, '--all',
+            '--activate-dependencies')
         from reconcile import reconcile
         reconcile(name, repair=True)
         action = 'updated'
