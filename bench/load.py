@@ -75,6 +75,8 @@ from trytond.pool import Pool  # noqa: E402
 from trytond.tests.test_tryton import activate_module, drop_db  # noqa: E402
 from trytond.transaction import Transaction  # noqa: E402
 
+from omni_platform.platform import signed_headers  # noqa: E402
+
 HOST = '127.0.0.1'
 CASHIER_PASSWORD = 'omni-cashier'
 API_KEY = demo_data.DEMO_API_KEY
@@ -420,17 +422,6 @@ def answer(status, body):
     return data
 
 
-def signed_headers(body):
-    "Sign body as omni_o2o.platform does: '<timestamp>.<body>'"
-    timestamp = str(int(time.time()))
-    digest = hmac.new(PLATFORM_SECRET.encode(),
-        f'{timestamp}.'.encode() + body, hashlib.sha256)
-    return {
-        'X-Omni-Signature': f'sha256={digest.hexdigest()}',
-        'X-Omni-Timestamp': timestamp,
-        }
-
-
 class Recorder:
     """Latencies and errors by kind, shared by the threads of a run: calls
     started in the measured window count, units done within it count"""
@@ -607,7 +598,7 @@ class Load:
         path = f'/{DB_NAME}/omni/platform/{PLATFORM}/order'
 
         def post(body):
-            return answer(*client.post(path, body, signed_headers(body)))
+            return answer(*client.post(path, body, signed_headers(PLATFORM_SECRET, body)))
 
         def unit(count):
             reference = f'MT-{self.label}-{index}-{count}'

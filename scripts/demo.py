@@ -21,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The product's leaf modules (tests/__init__.py PRODUCT_MODULES)
-MODULES = ['omni_after_sales', 'omni_analytics', 'omni_coupon']
+MODULES = [
+    'omni_after_sales', 'omni_analytics', 'omni_coupon', 'omni_platform']
 LANGUAGES = ['zh_CN']
 # Modules split out of another: {module: the module it was split from}.
 # A database built before the split takes the moved records over to the new
@@ -30,6 +31,7 @@ SPLIT_FROM = {
     'omni_after_sales': 'omni_o2o',
     'omni_analytics': 'omni_o2o',
     'omni_coupon': 'omni_o2o',
+    'omni_platform': 'omni_o2o',
     }
 
 
@@ -272,9 +274,11 @@ def prepare_database(config_file, name, reset):
             or missing_modules(name)):
         print(f"Updating database {name}: the modules changed")
         moves = take_over_split_records(name)
-        # Activates the modules a database built before them lacks
-        trytond_admin(config_file, name, '--all',
-            '-u', *MODULES, '--activate-dependencies')
+        # Activates the modules a database built before them lacks; -u
+        # before --all, which adds to it (after, -u would replace the whole
+        # of --all, and the modules they depend on would not be updated)
+        trytond_admin(config_file, name, '-u', *MODULES, '--all',
+            '--activate-dependencies')
         drop_taken_translations(name, moves)
         from reconcile import reconcile
         reconcile(name, repair=True)

@@ -18,7 +18,7 @@ from trytond.tests.tools import activate_modules, set_user
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
-from omni_o2o.platform import signed_headers
+from omni_platform.platform import signed_headers
 from omni_retail import inputs
 from omni_retail.exceptions import InputError
 from omni_retail.tests import (

@@ -2,4 +2,4 @@
 # this repository contains the full copyright notices and license terms.
 
 # The routes register with the server
-from . import cashier, routes  # noqa: F401
+from . import cashier  # noqa: F401

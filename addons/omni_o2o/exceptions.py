@@ -2,8 +2,6 @@
 # this repository contains the full copyright notices and license terms.
 from trytond.exceptions import UserError
 
-from omni_retail.exceptions import HTTPRefusal
-
 
 class OrderError(UserError):
     "An order payload that cannot be accepted"
@@ -11,10 +9,6 @@ class OrderError(UserError):
 
 class UnknownProductError(OrderError):
     "An order for a product the chain does not sell"
-
-
-class PlatformError(HTTPRefusal):
-    "A delivery platform's call refused with an HTTP status"
 
 
 class PickupError(UserError):

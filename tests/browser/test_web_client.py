@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / 'scripts'))
 
 from demo_data import PASSWORDS, PLATFORM_SECRETS  # noqa: E402
 
-from omni_o2o.platform import signed_headers  # noqa: E402
+from omni_platform.platform import signed_headers  # noqa: E402
 
 # its own demo chain, made anew each run
 DATABASE = os.environ.get('OMNI_BROWSER_DB') or 'omni_browser'

@@ -9,87 +9,21 @@ from http import HTTPStatus
 
 from trytond.i18n import gettext
 from trytond.model import Model, ModelSQL, Unique, fields
-from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
+from omni_o2o.exceptions import UnknownProductError
 from omni_retail import inputs
 from omni_retail.exceptions import PriceError, StockShortageError
 
-from .exceptions import PlatformError, UnknownProductError
+from .exceptions import PlatformError
 
 SIGNATURE_HEADER = 'X-Omni-Signature'
 TIMESTAMP_HEADER = 'X-Omni-Timestamp'
 CLOCK_SKEW = 5 * 60
-SECRET_SHOWN = '********'
 ADAPTERS = [
     ('generic', "Generic"),
     ]
-
-
-class Channel(metaclass=PoolMeta):
-    __name__ = 'omni.channel'
-
-    platform_secret = fields.Function(fields.Char(
-            "Webhook Secret", strip=False,
-            states={
-                'invisible': Eval('kind') != 'platform',
-                },
-            help="Shared with the platform, which signs each call with it "
-            "(HMAC-SHA256 of the body). Never shown once set."),
-        'get_platform_secret', setter='set_platform_secret')
-    platform_adapter = fields.Selection(
-        ADAPTERS, "Adapter",
-        states={
-            'invisible': Eval('kind') != 'platform',
-            'required': Eval('kind') == 'platform',
-            },
-        help="How the platform's messages read.")
-
-    @classmethod
-    def default_platform_adapter(cls):
-        return 'generic'
-
-    @classmethod
-    def get_platform_secret(cls, channels, name):
-        pool = Pool()
-        Secret = pool.get('omni.platform.secret')
-        with without_check_access():
-            kept = {s.channel.id for s in Secret.search(
-                    [('channel', 'in', [c.id for c in channels])])}
-        return {c.id: SECRET_SHOWN if c.id in kept else None
-            for c in channels}
-
-    @classmethod
-    def set_platform_secret(cls, channels, name, value):
-        pool = Pool()
-        Secret = pool.get('omni.platform.secret')
-        with without_check_access():
-            Secret.delete(Secret.search(
-                    [('channel', 'in', [c.id for c in channels])]))
-            if value:
-                Secret.save([Secret(channel=c, secret=value)
-                        for c in channels])
-
-    @property
-    def webhook_secret(self):
-        "The secret the platform signs with, None if none is set"
-        pool = Pool()
-        Secret = pool.get('omni.platform.secret')
-        with without_check_access():
-            secrets = Secret.search([('channel', '=', self.id)], limit=1)
-        return secrets[0].secret if secrets else None
-
-    @property
-    def serving_store(self):
-        "The store whose stock the platform sells"
-        pool = Pool()
-        Channel = pool.get('omni.channel')
-        stores = Channel.search([
-                ('kind', '=', 'store'),
-                ('warehouse', '=', self.warehouse.id),
-                ], limit=1)
-        return stores[0] if stores else None
 
 
 class PlatformSecret(ModelSQL):
@@ -106,7 +40,7 @@ class PlatformSecret(ModelSQL):
         t = cls.__table__()
         cls._sql_constraints = [
             ('channel_unique', Unique(t, t.channel),
-                'omni_o2o.msg_platform_secret_unique'),
+                'omni_platform.msg_platform_secret_unique'),
             ]
 
 
@@ -166,7 +100,7 @@ class Platform(Model):
             sale = Order.placed(channel, reference)
             if not sale:
                 raise PlatformError(HTTPStatus.NOT_FOUND, gettext(
-                        'omni_o2o.msg_platform_order_unknown',
+                        'omni_platform.msg_platform_order_unknown',
                         order=reference))
             with Transaction().set_context(company=channel.company.id):
                 cls.follow(sale, status)
@@ -193,7 +127,7 @@ class Platform(Model):
                 Sale.set_o2o_state([sale], 'delivered')
         else:
             raise PlatformError(HTTPStatus.CONFLICT, gettext(
-                    'omni_o2o.msg_platform_status_conflict',
+                    'omni_platform.msg_platform_status_conflict',
                     order=sale.omni_reference, status=status,
                     state=sale.o2o_state_string))
 
@@ -235,7 +169,7 @@ class Platform(Model):
         secret = channels[0].webhook_secret if channels else None
         if not secret:
             raise PlatformError(HTTPStatus.NOT_FOUND, gettext(
-                    'omni_o2o.msg_platform_unknown', channel=code))
+                    'omni_platform.msg_platform_unknown', channel=code))
         channel, = channels
         try:
             timestamp = int(headers.get(TIMESTAMP_HEADER, ''))
@@ -243,12 +177,12 @@ class Platform(Model):
             timestamp = None
         if timestamp is None or abs(time.time() - timestamp) > CLOCK_SKEW:
             raise PlatformError(HTTPStatus.UNAUTHORIZED, gettext(
-                    'omni_o2o.msg_platform_timestamp'))
+                    'omni_platform.msg_platform_timestamp'))
         if not hmac.compare_digest(
                 headers.get(SIGNATURE_HEADER, '').encode('utf-8'),
                 sign(secret, body, timestamp).encode('utf-8')):
             raise PlatformError(HTTPStatus.UNAUTHORIZED, gettext(
-                    'omni_o2o.msg_platform_signature'))
+                    'omni_platform.msg_platform_signature'))
         return channel
 
     @classmethod
@@ -259,7 +193,7 @@ class Platform(Model):
             data = None
         if not isinstance(data, dict):
             raise PlatformError(HTTPStatus.BAD_REQUEST, gettext(
-                    'omni_o2o.msg_platform_body'))
+                    'omni_platform.msg_platform_body'))
         return data
 
     @classmethod
@@ -274,7 +208,7 @@ class Platform(Model):
                 or not all(isinstance(l, dict) for l in lines)
                 or not isinstance(customer, dict)):
             raise PlatformError(HTTPStatus.BAD_REQUEST, gettext(
-                    'omni_o2o.msg_platform_order_fields'))
+                    'omni_platform.msg_platform_order_fields'))
         return {
             'channel': channel.code,
             'reference': inputs.text(data['order_id'], 'order_id', size=64),
@@ -296,7 +230,7 @@ class Platform(Model):
         if not data.get('order_id') or status not in {
                 'cancelled', 'rider_picked_up', 'delivered'}:
             raise PlatformError(HTTPStatus.BAD_REQUEST, gettext(
-                    'omni_o2o.msg_platform_status_fields'))
+                    'omni_platform.msg_platform_status_fields'))
         return inputs.text(data['order_id'], 'order_id', size=64), status
 
 

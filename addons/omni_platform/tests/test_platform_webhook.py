@@ -18,11 +18,9 @@ from trytond.tests.tools import activate_modules
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
-from omni_o2o.platform import signed_headers
+from omni_platform.platform import signed_headers
 from omni_retail.tests import (
     at_once, create_till_chain, receive, set_company_country)
-
-from . import PRODUCT_MODULES
 
 SECRET = 'platform-secret'
 UNITS = 5
@@ -35,7 +33,7 @@ class PlatformWebhookTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        config = activate_modules(PRODUCT_MODULES)
+        config = activate_modules('omni_platform')
         cls.addClassCleanup(drop_db)
         _, (store,), (tea, cake) = create_till_chain(['S01'], ['TEA', 'CAKE'])
         set_company_country()
@@ -213,3 +211,29 @@ class PlatformWebhookTestCase(unittest.TestCase):
                 headers=signed_headers(SECRET, body))
             return response.status_code, response.get_json()
         return at_once(deliver, len(bodies))
+
+
+class PlatformNotActivatedTestCase(unittest.TestCase):
+    "The routes are the server's: a database without the module has none"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_modules('omni_o2o')
+        cls.addClassCleanup(drop_db)
+
+    def test_not_found(self):
+        "Every platform call is a 404 in JSON, never a server error"
+        client = Client(app)
+        url = f'/{quote(DB_NAME)}/omni/platform/MEITUAN/'
+        body = b'{}'
+        headers = signed_headers(SECRET, body)
+        for response in [
+                client.post(url + 'order', data=body, headers=headers),
+                client.post(url + 'status', data=body, headers=headers),
+                client.get(url + 'availability', headers=headers),
+                ]:
+            with self.subTest(path=response.request.path):
+                self.assertEqual(response.status_code, 404)
+                self.assertIn('platform', response.get_json()['error'])

@@ -60,6 +60,20 @@ def answer(work):
     return json_response(status, body)
 
 
+def activated(func):
+    """Answer 404 on a database that does not take the platforms' calls:
+    the routes are the server's, omni_platform the database's"""
+    @wraps(func)
+    def wrapper(request, pool, code):
+        try:
+            pool.get('omni.platform')
+        except KeyError:
+            return json_response(HTTPStatus.NOT_FOUND,
+                {'error': "This database takes no delivery platform."})
+        return func(request, pool, code)
+    return wrapper
+
+
 def one_order_at_a_time(func):
     """Let a platform's signed orders in one by one: they rush at the same
     stock. Unsigned calls are answered at once and queue for nothing."""
@@ -85,6 +99,7 @@ def one_order_at_a_time(func):
 @app.route(PREFIX + '/order', methods={'POST'})
 @allow_null_origin
 @with_pool
+@activated
 @one_order_at_a_time
 @persistent
 @with_transaction()
@@ -97,6 +112,7 @@ def platform_order(request, pool, code):
 @app.route(PREFIX + '/status', methods={'POST'})
 @allow_null_origin
 @with_pool
+@activated
 @persistent
 @with_transaction()
 def platform_status(request, pool, code):
@@ -108,6 +124,7 @@ def platform_status(request, pool, code):
 @app.route(PREFIX + '/availability', methods={'GET'})
 @allow_null_origin
 @with_pool
+@activated
 @persistent
 @with_transaction()
 def platform_availability(request, pool, code):

@@ -1,0 +1,5 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+
+# The routes register with the server
+from . import routes  # noqa: F401

@@ -1,0 +1,7 @@
+# This file is part of omni-retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from omni_retail.exceptions import HTTPRefusal
+
+
+class PlatformError(HTTPRefusal):
+    "A delivery platform's call refused with an HTTP status"
