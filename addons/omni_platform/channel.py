@@ -3,7 +3,6 @@
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import without_check_access
 
 from .platform import ADAPTERS
 
@@ -37,9 +36,8 @@ class Channel(metaclass=PoolMeta):
     def get_platform_secret(cls, channels, name):
         pool = Pool()
         Secret = pool.get('omni.platform.secret')
-        with without_check_access():
-            kept = {s.channel.id for s in Secret.search(
-                    [('channel', 'in', [c.id for c in channels])])}
+        kept = {s.channel.id for s in Secret.search(
+                [('channel', 'in', [c.id for c in channels])])}
         return {c.id: SECRET_SHOWN if c.id in kept else None
             for c in channels}
 
@@ -47,20 +45,18 @@ class Channel(metaclass=PoolMeta):
     def set_platform_secret(cls, channels, name, value):
         pool = Pool()
         Secret = pool.get('omni.platform.secret')
-        with without_check_access():
-            Secret.delete(Secret.search(
-                    [('channel', 'in', [c.id for c in channels])]))
-            if value:
-                Secret.save([Secret(channel=c, secret=value)
-                        for c in channels])
+        Secret.delete(Secret.search(
+                [('channel', 'in', [c.id for c in channels])]))
+        if value:
+            Secret.save([Secret(channel=c, secret=value)
+                    for c in channels])
 
     @property
     def webhook_secret(self):
         "The secret the platform signs with, None if none is set"
         pool = Pool()
         Secret = pool.get('omni.platform.secret')
-        with without_check_access():
-            secrets = Secret.search([('channel', '=', self.id)], limit=1)
+        secrets = Secret.search([('channel', '=', self.id)], limit=1)
         return secrets[0].secret if secrets else None
 
     @property

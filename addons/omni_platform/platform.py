@@ -10,7 +10,7 @@ from http import HTTPStatus
 from trytond.i18n import gettext
 from trytond.model import Model, ModelSQL, Unique, fields
 from trytond.pool import Pool
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from omni_o2o.exceptions import UnknownProductError
 from omni_retail import inputs
@@ -62,11 +62,10 @@ class Platform(Model):
             channel, data)
         with Transaction().set_context(company=channel.company.id):
             try:
-                with without_check_access():
-                    placed = Order.placed(channel, payload['reference'])
-                    if placed:
-                        return Order.describe(placed)
-                    cls.refuse_short(channel, payload)
+                placed = Order.placed(channel, payload['reference'])
+                if placed:
+                    return Order.describe(placed)
+                cls.refuse_short(channel, payload)
                 return Order.place(payload)
             except StockShortageError as error:
                 raise PlatformError(HTTPStatus.CONFLICT, error.message) from (
@@ -96,15 +95,14 @@ class Platform(Model):
         reference, status = getattr(
             cls, f'{channel.platform_adapter}_status')(
             channel, cls.loads(body))
-        with without_check_access():
-            sale = Order.placed(channel, reference)
-            if not sale:
-                raise PlatformError(HTTPStatus.NOT_FOUND, gettext(
-                        'omni_platform.msg_platform_order_unknown',
-                        order=reference))
-            with Transaction().set_context(company=channel.company.id):
-                cls.follow(sale, status)
-            return Order.describe(sale)
+        sale = Order.placed(channel, reference)
+        if not sale:
+            raise PlatformError(HTTPStatus.NOT_FOUND, gettext(
+                    'omni_platform.msg_platform_order_unknown',
+                    order=reference))
+        with Transaction().set_context(company=channel.company.id):
+            cls.follow(sale, status)
+        return Order.describe(sale)
 
     @classmethod
     def follow(cls, sale, status):
@@ -140,14 +138,13 @@ class Platform(Model):
         Product = pool.get('product.product')
         channel = cls.verified_channel(code, query, headers)
         store = channel.serving_store
-        with without_check_access():
-            products = [p for p in Product.search([
-                        ('salable', '=', True),
-                        ('type', '=', 'goods'),
-                        ])
-                if channel.is_listed(p)]
-            levels = Level.get({p.id for p in products},
-                {channel.warehouse.id})
+        products = [p for p in Product.search([
+                    ('salable', '=', True),
+                    ('type', '=', 'goods'),
+                    ])
+            if channel.is_listed(p)]
+        levels = Level.get({p.id for p in products},
+            {channel.warehouse.id})
         available = {p: l.available for (p, _), l in levels.items()}
         return {
             'store': store.code if store else None,
@@ -161,11 +158,10 @@ class Platform(Model):
         signature of body and a fresh timestamp"""
         pool = Pool()
         Channel = pool.get('omni.channel')
-        with without_check_access():
-            channels = Channel.search([
-                    ('code', '=', code),
-                    ('kind', '=', 'platform'),
-                    ], limit=1)
+        channels = Channel.search([
+                ('code', '=', code),
+                ('kind', '=', 'platform'),
+                ], limit=1)
         secret = channels[0].webhook_secret if channels else None
         if not secret:
             raise PlatformError(HTTPStatus.NOT_FOUND, gettext(
