@@ -4,7 +4,7 @@ from trytond.i18n import gettext
 from trytond.model import Model
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.transaction import without_check_access
+from trytond.transaction import check_access
 
 from .complaint import KINDS
 from .exceptions import AfterSalesError
@@ -18,7 +18,7 @@ class AfterSales(Model):
     def __setup__(cls):
         super().__setup__()
         cls.__rpc__.update({
-                'request': RPC(readonly=False),
+                'request': RPC(readonly=False, check_access=False),
                 'status': RPC(readonly=True),
                 })
 
@@ -30,16 +30,16 @@ class AfterSales(Model):
         Complaint = pool.get('sale.complaint')
         Date = pool.get('ir.date')
         ModelAccess = pool.get('ir.model.access')
-        ModelAccess.check('sale.complaint', 'create')
-        with without_check_access():
-            sale = cls.members_order(order_number, member_phone)
-            complaint = Complaint(customer=sale.party, company=sale.company,
-                type=cls.complaint_type(kind), origin=sale,
-                reference=sale.number, date=Date.today(),
-                description=description)
-            complaint.save()
-            Complaint.wait([complaint])
-            return cls.describe(complaint)
+        with check_access():
+            ModelAccess.check('sale.complaint', 'create')
+        sale = cls.members_order(order_number, member_phone)
+        complaint = Complaint(customer=sale.party, company=sale.company,
+            type=cls.complaint_type(kind), origin=sale,
+            reference=sale.number, date=Date.today(),
+            description=description)
+        complaint.save()
+        Complaint.wait([complaint])
+        return cls.describe(complaint)
 
     @classmethod
     def status(cls, request_number):

@@ -4,6 +4,8 @@
 on the orders of its channel"""
 from trytond.pool import Pool, PoolMeta
 
+from omni_retail.tools import channel_gate
+
 
 class Method(metaclass=PoolMeta):
     __name__ = 'omni.api.method'
@@ -19,8 +21,9 @@ class Method(metaclass=PoolMeta):
         Complaint = pool.get('sale.complaint')
         Sale = pool.get('sale.sale')
         holder, key = self._parameter(arguments)
-        complaints = Complaint.search(
-            [('number', '=', holder.get(key))], limit=1)
+        with channel_gate():
+            complaints = Complaint.search(
+                [('number', '=', holder.get(key))], limit=1)
         if (complaints and isinstance(complaints[0].origin, Sale)
                 and not self.of_channel(channel, complaints[0].origin)):
             self.refuse_order(channel)

@@ -4,7 +4,7 @@ from trytond.i18n import gettext
 from trytond.model import Model, ModelView, fields
 from trytond.pool import Pool
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction, check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from omni_retail import inputs
@@ -20,8 +20,8 @@ class Coupon(Model):
     def __setup__(cls):
         super().__setup__()
         cls.__rpc__.update({
-                'issue': RPC(readonly=False),
-                'check': RPC(readonly=True),
+                'issue': RPC(readonly=False, check_access=False),
+                'check': RPC(readonly=True, check_access=False),
                 })
 
     @classmethod
@@ -29,11 +29,11 @@ class Coupon(Model):
         "Give the member of member_phone a new code of the campaign"
         pool = Pool()
         ModelAccess = pool.get('ir.model.access')
-        ModelAccess.check('sale.promotion.coupon.number', 'write')
-        with without_check_access():
-            campaign = cls.campaign(campaign_code)
-            number, = campaign.issue_to([cls.member(member_phone)])
-            return number.number
+        with check_access():
+            ModelAccess.check('sale.promotion.coupon.number', 'write')
+        campaign = cls.campaign(campaign_code)
+        number, = campaign.issue_to([cls.member(member_phone)])
+        return number.number
 
     @classmethod
     def check(cls, code, channel_code, member_phone=None, amount=None):
@@ -41,31 +41,34 @@ class Coupon(Model):
         member_phone for amount: {"valid", "reason", "discount"}"""
         pool = Pool()
         Channel = pool.get('omni.channel')
+        ModelAccess = pool.get('ir.model.access')
+        # Who reads codes may check one (store staff: typed at the till)
+        with check_access():
+            ModelAccess.check('sale.promotion.coupon.number', 'read')
         code = inputs.text(code, 'code', size=64)
         if amount is not None:
             amount = inputs.amount(amount, 'amount')
-        with without_check_access():
-            channels = Channel.search([
-                    ('code', '=', inputs.text(channel_code, 'channel',
-                            size=32)),
-                    ], limit=1)
-            if not channels:
-                raise CouponError(gettext(
-                        'omni_coupon.msg_coupon_unknown_channel',
-                        channel=channel_code))
-            member = cls.member(member_phone) if member_phone else None
-            try:
-                number = cls.number(code)
-            except CouponError as unknown:
-                # An unknown code is refused as any other: the caller asked
-                return {'valid': False, 'reason': unknown.message,
-                    'discount': None}
-            reason = number.refusal(channels[0], member, amount)
-            return {
-                'valid': reason is None,
-                'reason': reason,
-                'discount': number.discount_text(),
-                }
+        channels = Channel.search([
+                ('code', '=', inputs.text(channel_code, 'channel',
+                        size=32)),
+                ], limit=1)
+        if not channels:
+            raise CouponError(gettext(
+                    'omni_coupon.msg_coupon_unknown_channel',
+                    channel=channel_code))
+        member = cls.member(member_phone) if member_phone else None
+        try:
+            number = cls.number(code)
+        except CouponError as unknown:
+            # An unknown code is refused as any other: the caller asked
+            return {'valid': False, 'reason': unknown.message,
+                'discount': None}
+        reason = number.refusal(channels[0], member, amount)
+        return {
+            'valid': reason is None,
+            'reason': reason,
+            'discount': number.discount_text(),
+            }
 
     @classmethod
     def campaign(cls, code):

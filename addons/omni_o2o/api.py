@@ -8,6 +8,7 @@ from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
 
 from omni_retail.exceptions import ApiError
+from omni_retail.tools import channel_gate
 
 
 class Method(metaclass=PoolMeta):
@@ -25,7 +26,8 @@ class Method(metaclass=PoolMeta):
         pool = Pool()
         Sale = pool.get('sale.sale')
         holder, key = self._parameter(arguments)
-        sales = Sale.search([('number', '=', holder.get(key))], limit=1)
+        with channel_gate():
+            sales = Sale.search([('number', '=', holder.get(key))], limit=1)
         if sales and not self.of_channel(channel, sales[0]):
             self.refuse_order(channel)
 

@@ -12,7 +12,7 @@ from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.report import Report
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction, check_access, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from omni_members.party import mask_phone, phone_key
@@ -40,7 +40,7 @@ class Order(Model):
     def __setup__(cls):
         super().__setup__()
         cls.__rpc__.update({
-                'place': RPC(readonly=False),
+                'place': RPC(readonly=False, check_access=False),
                 'pickup': RPC(readonly=False),
                 'status': RPC(readonly=True),
                 'search_center': RPC(readonly=True),
@@ -63,43 +63,43 @@ class Order(Model):
         Level = pool.get('omni.stock.level')
         ModelAccess = pool.get('ir.model.access')
         Sale = pool.get('sale.sale')
-        ModelAccess.check('sale.sale', 'create')
+        with check_access():
+            ModelAccess.check('sale.sale', 'create')
         resume_turns()
         payload = cls.checked_payload(payload)
-        with without_check_access():
-            channel = cls.channel(payload.get('channel'), ['online', 'platform'])
-            reference = payload.get('reference')
-            if not reference:
-                raise OrderError(gettext('omni_o2o.msg_order_reference'))
-            placed = cls.placed(channel, reference)
-            if placed:
-                return cls.describe(placed)
-            fulfilment = cls.payload_fulfilment(payload)
-            products = cls.payload_lines(payload.get('lines'))
-            store = cls.fulfilling_store(channel, fulfilment, payload, products)
-            warehouse = store.warehouse if store else channel.warehouse
-            coupons = cls.coupons(payload['coupons'])
-            # The first attempt restarts here: what it read is read again
-            take_turns([
-                    f'omni.order,{channel.id},{reference}',
-                    f'omni.member,{phone_key(payload.get("member_phone"))}',
-                    *Level.turns({(p.id, warehouse.id) for p, _ in products}),
-                    *cls.coupon_turns(coupons),
-                    ])
-            channel.check_listed([p for p, _ in products])
-            needs = cls.needs(products, warehouse)
-            Level.hold(needs)
-            sale = cls.new_sale(channel, payload, fulfilment, products, store)
-            cls.apply_coupons(sale, coupons)
-            try:
-                sale.save()
-            except SQLConstraintError as e:
-                # Placed meanwhile by a retry: the next attempt returns it
-                raise backend.DatabaseOperationalError(str(e)) from e
-            Sale.quote([sale])
-            Sale.confirm([sale])
-            Event.save([Event(sale=sale, state=sale.o2o_state)])
-            return cls.describe(sale)
+        channel = cls.channel(payload.get('channel'), ['online', 'platform'])
+        reference = payload.get('reference')
+        if not reference:
+            raise OrderError(gettext('omni_o2o.msg_order_reference'))
+        placed = cls.placed(channel, reference)
+        if placed:
+            return cls.describe(placed)
+        fulfilment = cls.payload_fulfilment(payload)
+        products = cls.payload_lines(payload.get('lines'))
+        store = cls.fulfilling_store(channel, fulfilment, payload, products)
+        warehouse = store.warehouse if store else channel.warehouse
+        coupons = cls.coupons(payload['coupons'])
+        # The first attempt restarts here: what it read is read again
+        take_turns([
+                f'omni.order,{channel.id},{reference}',
+                f'omni.member,{phone_key(payload.get("member_phone"))}',
+                *Level.turns({(p.id, warehouse.id) for p, _ in products}),
+                *cls.coupon_turns(coupons),
+                ])
+        channel.check_listed([p for p, _ in products])
+        needs = cls.needs(products, warehouse)
+        Level.hold(needs)
+        sale = cls.new_sale(channel, payload, fulfilment, products, store)
+        cls.apply_coupons(sale, coupons)
+        try:
+            sale.save()
+        except SQLConstraintError as e:
+            # Placed meanwhile by a retry: the next attempt returns it
+            raise backend.DatabaseOperationalError(str(e)) from e
+        Sale.quote([sale])
+        Sale.confirm([sale])
+        Event.save([Event(sale=sale, state=sale.o2o_state)])
+        return cls.describe(sale)
 
     @classmethod
     def checked_payload(cls, payload):

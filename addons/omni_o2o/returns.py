@@ -17,7 +17,7 @@ from trytond.model import (
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction, check_access
 from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
 
@@ -193,7 +193,7 @@ class Order(metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__rpc__['return_goods'] = RPC(readonly=False)
+        cls.__rpc__['return_goods'] = RPC(readonly=False, check_access=False)
 
     @classmethod
     def return_goods(cls, number, store_code, lines, refund_to='original'):
@@ -204,23 +204,23 @@ class Order(metaclass=PoolMeta):
         pool = Pool()
         ModelAccess = pool.get('ir.model.access')
         TillSale = pool.get('sale.point.sale')
-        ModelAccess.check('sale.point.sale', 'create')
+        with check_access():
+            ModelAccess.check('sale.point.sale', 'create')
         if refund_to not in REFUND_TO:
             raise ReturnError(gettext('omni_o2o.msg_return_refund_to',
                     value=refund_to))
-        with without_check_access():
-            store = cls.channel(store_code, ['store'])
-            cls.check_return_store(store)
-            original = cls.returnable(number)
-            lock_and_touch(original.__class__, [original])
-            wanted = cls.return_lines(original, lines)
-            sale = cls.new_return(original, store, wanted)
-            sale.save()
-            cls.refund(sale, original, refund_to)
-            TillSale.process([sale])
-            coupons = (original.omni_release_coupons()
-                if cls.returned_whole(original) else [])
-            return cls.describe_return(TillSale(sale.id), coupons)
+        store = cls.channel(store_code, ['store'])
+        cls.check_return_store(store)
+        original = cls.returnable(number)
+        lock_and_touch(original.__class__, [original])
+        wanted = cls.return_lines(original, lines)
+        sale = cls.new_return(original, store, wanted)
+        sale.save()
+        cls.refund(sale, original, refund_to)
+        TillSale.process([sale])
+        coupons = (original.omni_release_coupons()
+            if cls.returned_whole(original) else [])
+        return cls.describe_return(TillSale(sale.id), coupons)
 
     @classmethod
     def check_return_store(cls, store):

@@ -67,6 +67,13 @@ def price_integrity():
 
 
 @contextmanager
+def channel_gate():
+    "A key is held to its channel's orders, which its integrator cannot read"
+    with without_check_access():
+        yield
+
+
+@contextmanager
 def shared_answer():
     "An answer cached for the whole server cannot depend on who asked first"
     with without_check_access():
