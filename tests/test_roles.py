@@ -267,6 +267,51 @@ class RolesTestCase(unittest.TestCase):
             ('reserved', False))
         self.assertNotEqual(Party(member.id).name, "Someone")
 
+    def test_cashier_by_generic_rpc(self):
+        """A cashier of S01 searching every list the web client shows reads
+        their store's orders, till sales and stock, no ledger lines and no
+        audit log; they write no price, level, ledger or other store's
+        sale"""
+        Level = Model.get('omni.stock.level')
+        POSSale = Model.get('sale.point.sale')
+        Template = Model.get('product.template')
+        context = self.config.context
+        other_sale, = POSSale.find(
+            [('point', '=', self.point_of['S02'])], limit=1)
+        other_date = other_sale.date
+        level, = Level.find([], limit=1)
+        template, = Template.find([], limit=1)
+        set_user(self.cashier, self.config)
+
+        def read(model, field):
+            return {r[field] for r in Model.get(model).search_read(
+                    [], 0, None, None, [field], context)}
+        self.assertEqual({self.store_of[s] for s in read(
+                    'sale.sale', 'omni_store')}, {'S01'})
+        self.assertEqual(read('sale.point.sale', 'point'),
+            {self.point_of['S01']})
+        self.assertEqual({self.store_of_warehouse[w] for w in read(
+                    'omni.stock.level', 'warehouse')}, {'S01'})
+        for model in ['omni.member.points', 'omni.member.stored_value',
+                'omni.audit.log']:
+            with self.assertRaises(AccessError, msg=model):
+                read(model, 'id')
+        for model, ids, values in [
+                ('product.template', [template.id],
+                    {'list_price': Decimal('0.01')}),
+                ('omni.stock.level', [level.id], {'on_hand': 1000}),
+                ('sale.point.sale', [other_sale.id],
+                    {'date': other_date}),
+                ]:
+            with self.assertRaises(AccessError, msg=model):
+                Model.get(model).write(ids, values, context)
+        member, = Model.get('party.party').find(
+            [('member_number', '!=', None)], limit=1)
+        with self.assertRaises(AccessError):
+            Model.get('omni.member.points').create([{
+                        'member': member.id, 'points': 1000,
+                        'kind': 'adjust'}], context)
+
     def test_staff_and_integrators_see_phones_masked(self):
         "No whole number by the party's phone fields or contact names"
         Party = Model.get('party.party')
