@@ -312,6 +312,20 @@ class RolesTestCase(unittest.TestCase):
                         'member': member.id, 'points': 1000,
                         'kind': 'adjust'}], context)
 
+    def test_no_group_no_order_status(self):
+        "A user of no group of ours is told nothing of any order"
+        Company = Model.get('company.company')
+        User = Model.get('res.user')
+        company, = Company.find([])
+        nobody = User(login='nobody', name="Nobody")
+        nobody.companies.append(company)
+        nobody.company = company
+        nobody.save()
+        number = Model.get('sale.sale')(self.order_id).number
+        set_user(nobody, self.config)
+        with self.assertRaises(AccessError):
+            Model.get('omni.order').status(number, self.config.context)
+
     def test_staff_and_integrators_see_phones_masked(self):
         "No whole number by the party's phone fields or contact names"
         Party = Model.get('party.party')

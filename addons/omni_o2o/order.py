@@ -18,7 +18,8 @@ from trytond.wizard import Button, StateAction, StateView, Wizard
 from omni_members.party import mask_phone, phone_key
 from omni_retail import inputs
 from omni_retail.exceptions import InputError
-from omni_retail.tools import resume_turns, take_turns
+from omni_retail.tools import (
+    channel_gate, is_integrator, resume_turns, take_turns)
 
 from .exceptions import (
     OrderError, PickupError, PickupRateLimitError, UnknownProductError)
@@ -464,12 +465,13 @@ class Order(Model):
         domain = [('number', '=', inputs.text(number, 'number', size=64))]
         if ModelAccess.check('sale.sale', 'read', raise_exception=False):
             # Users who read orders find those their rules show (store
-            # staff: their store's); an integrator's key is held to its
-            # channel by the keyed route
+            # staff: their store's)
             sales = Sale.search(domain, limit=1)
-        else:
-            with without_check_access():
+        elif is_integrator():
+            with channel_gate():
                 sales = Sale.search(domain, limit=1)
+        else:
+            ModelAccess.check('sale.sale', 'read')
         if not sales:
             raise OrderError(gettext(
                     'omni_o2o.msg_order_unknown', number=number))

@@ -49,7 +49,6 @@ def queue_behind(name):
         raise backend.DatabaseOperationalError(f"waited behind {name}")
 
 
-
 # The only reads past the user's rights: integrity, never what a user sees
 
 @contextmanager
@@ -88,6 +87,16 @@ def is_manager():
         return True
     return ModelData.get_id(
         'omni_retail', 'group_omni_manager') in User.get_groups()
+
+
+def is_integrator():
+    """Whether the user is an integrator's key, which has no password: it
+    comes in by the keyed route only, held to its channel"""
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    User = pool.get('res.user')
+    return bool(Transaction().user) and ModelData.get_id(
+        'omni_retail', 'group_omni_integrator') in User.get_groups()
 
 
 def check_manager():
