@@ -14,7 +14,8 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
 
-from omni_o2o.exceptions import OrderError, ReturnError, TillError
+from omni_o2o.exceptions import (
+    OrderError, PickupError, ReturnError, TillError)
 from omni_retail.tests import (
     create_mall, create_till_chain, receive, set_company_country)
 
@@ -325,6 +326,16 @@ class RolesTestCase(unittest.TestCase):
         set_user(nobody, self.config)
         with self.assertRaises(AccessError):
             Model.get('omni.order').status(number, self.config.context)
+
+    def test_pickup_at_their_store_only(self):
+        """A cashier hands over their store's orders, not another store's:
+        refused before any code is tried"""
+        Order = Model.get('omni.order')
+        set_user(self.cashier, self.config)
+        with self.assertRaises(AccessError):
+            Order.pickup('S02', '000000', None, self.config.context)
+        with self.assertRaises(PickupError):
+            Order.pickup('S01', '000000', None, self.config.context)
 
     def test_staff_and_integrators_see_phones_masked(self):
         "No whole number by the party's phone fields or contact names"

@@ -8,18 +8,18 @@ from collections import defaultdict
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Model, ModelSQL, ModelView, fields
-from trytond.model.exceptions import SQLConstraintError
+from trytond.model.exceptions import AccessError, SQLConstraintError
 from trytond.pool import Pool
 from trytond.report import Report
 from trytond.rpc import RPC
-from trytond.transaction import Transaction, check_access, without_check_access
+from trytond.transaction import Transaction, check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from omni_members.party import mask_phone, phone_key
 from omni_retail import inputs
 from omni_retail.exceptions import InputError
 from omni_retail.tools import (
-    channel_gate, is_integrator, resume_turns, take_turns)
+    channel_gate, is_integrator, is_manager, resume_turns, take_turns)
 
 from .exceptions import (
     OrderError, PickupError, PickupRateLimitError, UnknownProductError)
@@ -42,7 +42,8 @@ class Order(Model):
         super().__setup__()
         cls.__rpc__.update({
                 'place': RPC(readonly=False, check_access=False),
-                'pickup': RPC(readonly=False),
+                # Its door: the store's staff, a manager or the store's key
+                'pickup': RPC(readonly=False, check_access=False),
                 'status': RPC(readonly=True),
                 'search_center': RPC(readonly=True),
                 'new_order_alerts': RPC(readonly=True),
@@ -417,6 +418,20 @@ class Order(Model):
             number=sale.number)
 
     @classmethod
+    def check_pickup_door(cls, store):
+        """Refuse the pickup at store to all but its staff, a manager and a
+        key, which the keyed route holds to its own store"""
+        pool = Pool()
+        ModelAccess = pool.get('ir.model.access')
+        User = pool.get('res.user')
+        if is_manager() or is_integrator():
+            return
+        ModelAccess.check('sale.sale', 'write')
+        if store.warehouse.id not in User.get_omni_warehouses():
+            raise AccessError(gettext('omni_o2o.msg_pickup_other_store',
+                    store=store.rec_name))
+
+    @classmethod
     def pickup(cls, store_code, pickup_code, payment_method=None):
         """Hand the ready order of pickup_code over at the store; return it.
         An order paid at pickup is paid with the invoice payment method named
@@ -425,23 +440,24 @@ class Order(Model):
         pool = Pool()
         Attempt = pool.get('omni.order.pickup_attempt')
         Sale = pool.get('sale.sale')
-        with without_check_access():
-            store = cls.channel(store_code, ['store'])
-            if payment_method is not None:
-                payment_method = cls.payment_method(
-                    payment_method, store.company)
-            Attempt.check_rate(store)
-            sales = Sale.search([
-                    ('omni_store', '=', store.id),
-                    ('o2o_state', '=', 'ready'),
-                    ('pickup_code', '=', str(pickup_code)),
-                    ], limit=1)
-            if not sales:
-                Attempt.log_failure(store, pickup_code)
-                raise PickupError(gettext('omni_o2o.msg_pickup_code_wrong',
-                        store=store.rec_name))
-            Sale.hand_over(sales, payment_method)
-            return cls.describe(sales[0])
+        store = cls.channel(store_code, ['store'])
+        with check_access():
+            cls.check_pickup_door(store)
+        if payment_method is not None:
+            payment_method = cls.payment_method(
+                payment_method, store.company)
+        Attempt.check_rate(store)
+        sales = Sale.search([
+                ('omni_store', '=', store.id),
+                ('o2o_state', '=', 'ready'),
+                ('pickup_code', '=', str(pickup_code)),
+                ], limit=1)
+        if not sales:
+            Attempt.log_failure(store, pickup_code)
+            raise PickupError(gettext('omni_o2o.msg_pickup_code_wrong',
+                    store=store.rec_name))
+        Sale.hand_over(sales, payment_method)
+        return cls.describe(sales[0])
 
     @classmethod
     def payment_method(cls, name, company):
