@@ -144,7 +144,8 @@ class RolesTestCase(unittest.TestCase):
             {'S01', 'S02'})
 
     def test_cashier_cannot_run_the_chain(self):
-        "No channel changes, replenishment, price checks or policies"
+        """No channel changes, replenishment, price checks, policies or
+        member merges"""
         set_user(self.cashier, self.config)
         Channel = Model.get('omni.channel')
         Policy = Model.get('omni.price.policy')
@@ -160,6 +161,10 @@ class RolesTestCase(unittest.TestCase):
             Violation.refresh(self.config.context)
         with self.assertRaises(AccessError):
             Policy(product=Model.get('product.product').find([])[0]).save()
+        # Refused before the numbers are even looked up
+        with self.assertRaises(AccessError):
+            Model.get('omni.member').merge(
+                'NO-1', 'NO-2', None, self.config.context)
 
     def test_nobody_reads_the_webhook_secret(self):
         "The platform's secret is never shown, not even to the manager"

@@ -11,7 +11,7 @@ from trytond.model import ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import MergeError
@@ -89,8 +89,7 @@ class Merge(ModelSQL, ModelView):
         sources = {s for s, _ in pairs}
         if sources & {t for _, t in pairs}:
             raise MergeError(gettext('omni_members.msg_merge_chain'))
-        with without_check_access():
-            return cls._merge_many(pairs, reason, progress)
+        return cls._merge_many(pairs, reason, progress)
 
     @classmethod
     def _merge_many(cls, pairs, reason, progress):
