@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The product's leaf modules (tests/__init__.py PRODUCT_MODULES)
 MODULES = [
-    'omni_after_sales', 'omni_analytics', 'omni_coupon', 'omni_platform']
+    'omni_after_sales', 'omni_analytics', 'omni_coupon', 'omni_platform',
+    'omni_return']
 LANGUAGES = ['zh_CN']
 # Modules split out of another: {module: the module it was split from}.
 # A database built before the split takes the moved records over to the new
@@ -32,6 +33,7 @@ SPLIT_FROM = {
     'omni_analytics': 'omni_o2o',
     'omni_coupon': 'omni_o2o',
     'omni_platform': 'omni_o2o',
+    'omni_return': 'omni_o2o',
     }
 
 

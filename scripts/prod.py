@@ -235,7 +235,7 @@ def main(argv=None):
     if not database_exists(args.database):
         sys.exit(f"prod: no Tryton database {args.database!r} at {uri} "
             "(make demo, or trytond-admin -u omni_after_sales omni_analytics "
-            "omni_coupon omni_platform --activate-dependencies)")
+            "omni_coupon omni_platform omni_return --activate-dependencies)")
     cores = os.cpu_count() or 1
     if backend == 'sqlite':
         # One writer: more processes would only wait on its lock

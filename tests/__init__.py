@@ -3,4 +3,5 @@
 
 # The product's leaf modules, sorted: every module is reached from them
 PRODUCT_MODULES = [
-    'omni_after_sales', 'omni_analytics', 'omni_coupon', 'omni_platform']
+    'omni_after_sales', 'omni_analytics', 'omni_coupon', 'omni_platform',
+    'omni_return']

@@ -14,10 +14,10 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules, set_user
 
-from omni_o2o.exceptions import (
-    OrderError, PickupError, ReturnError, TillError)
+from omni_o2o.exceptions import OrderError, PickupError, TillError
 from omni_retail.tests import (
     create_mall, create_till_chain, receive, set_company_country)
+from omni_return.exceptions import ReturnError
 
 from . import PRODUCT_MODULES
 

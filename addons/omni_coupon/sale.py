@@ -81,6 +81,11 @@ class Sale(metaclass=PoolMeta):
         super().give_back(sales)
         cls.release_coupons(sales)
 
+
+class Sale_Return(metaclass=PoolMeta):
+    "The codes of an online sale come back with all its goods (omni_return)"
+    __name__ = 'sale.sale'
+
     def omni_release_coupons(self):
         codes = [c.number for c in self.coupons]
         self.release_coupons([self])

@@ -75,13 +75,6 @@ class TillSale(metaclass=PoolMeta):
                     'discount': before - self.__class__(self.id).total,
                     }])
 
-    def omni_release_coupons(self):
-        pool = Pool()
-        SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
-        codes = [c.number for c in self.coupons]
-        SaleCoupon.delete(SaleCoupon.search([('sale', '=', self.id)]))
-        return codes
-
     @classmethod
     def cancel(cls, sales):
         pool = Pool()
@@ -91,6 +84,18 @@ class TillSale(metaclass=PoolMeta):
         SaleCoupon.delete(SaleCoupon.search([
                     ('sale', 'in', [s.id for s in sales]),
                     ]))
+
+
+class TillSale_Return(metaclass=PoolMeta):
+    "The codes of a till sale come back with all its goods (omni_return)"
+    __name__ = 'sale.point.sale'
+
+    def omni_release_coupons(self):
+        pool = Pool()
+        SaleCoupon = pool.get('sale.point.sale-sale.promotion.coupon.number')
+        codes = [c.number for c in self.coupons]
+        SaleCoupon.delete(SaleCoupon.search([('sale', '=', self.id)]))
+        return codes
 
 
 class RedeemStart(ModelView):

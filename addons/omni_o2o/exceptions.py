@@ -19,9 +19,5 @@ class PickupRateLimitError(UserError):
     pass
 
 
-class ReturnError(UserError):
-    "Goods that cannot be taken back"
-
-
 class TillError(UserError):
     "A cashier's action the till cannot take"

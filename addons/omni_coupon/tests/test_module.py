@@ -9,6 +9,7 @@ class OmniCouponTestCase(
         TranslationTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test omni_coupon module"
     module = 'omni_coupon'
+    extras = ['omni_return']
 
 
 del ModuleTestCase

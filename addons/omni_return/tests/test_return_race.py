@@ -11,12 +11,10 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
-from omni_o2o.exceptions import ReturnError
 from omni_retail.tests import (
     RaceTestCase, at_once, create_mall, create_till_chain, receive,
     run_committed, set_company_country)
-
-from . import PRODUCT_MODULES
+from omni_return.exceptions import ReturnError
 
 SOLD = 3
 CASHIERS = 10
@@ -24,7 +22,7 @@ CASHIERS = 10
 
 class ReturnRaceTestCase(RaceTestCase):
     "Ten returns at once of an order of three teas"
-    modules = PRODUCT_MODULES
+    modules = 'omni_return'
 
     @classmethod
     def setUpChain(cls):

@@ -11,9 +11,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from trytond.i18n import gettext
+from trytond.model import ModelView, fields
 from trytond.modules.product import round_price
-from trytond.model import (
-    DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
@@ -38,154 +37,6 @@ REFUND_METHODS = {
     }
 
 
-class Reason(DeactivableMixin, ModelSQL, ModelView):
-    "Return Reason"
-    __name__ = 'omni.return.reason'
-
-    code = fields.Char("Code", required=True)
-    name = fields.Char("Name", required=True, translate=True)
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints = [
-            ('code_unique', Unique(t, t.code),
-                'omni_o2o.msg_return_reason_code_unique'),
-            ]
-        cls._order.insert(0, ('name', 'ASC'))
-
-
-class Channel(metaclass=PoolMeta):
-    __name__ = 'omni.channel'
-
-    return_days = fields.Integer(
-        "Return Days", required=True,
-        domain=[('return_days', '>=', 0)],
-        help="The days after the purchase its goods may be returned.")
-
-    @classmethod
-    def default_return_days(cls):
-        return 7
-
-
-class TillSale(metaclass=PoolMeta):
-    __name__ = 'sale.point.sale'
-
-    omni_return_of = fields.Reference(
-        "Return Of", selection=[
-            (None, ''),
-            ('sale.sale', "Sale"),
-            ('sale.point.sale', "POS Sale"),
-            ], readonly=True,
-        help="The order whose goods this sale takes back.")
-
-    @classmethod
-    def copy(cls, sales, default=None):
-        default = default.copy() if default is not None else {}
-        default.setdefault('omni_return_of')
-        return super().copy(sales, default=default)
-
-    @property
-    def omni_channel(self):
-        return self.omni_store
-
-    @property
-    def omni_member(self):
-        return self.member
-
-    @property
-    def omni_date(self):
-        return self.date
-
-    @property
-    def omni_completed(self):
-        return self.state in {'done', 'posted'}
-
-    def omni_sold(self):
-        "Return {product: [quantity, amount with taxes]} of the goods sold"
-        sold = defaultdict(lambda: [0, Decimal(0)])
-        for line in self.lines:
-            if line.product and line.product.type == 'goods':
-                sold[line.product][0] += line.quantity
-                sold[line.product][1] += line.gross_amount
-        return sold
-
-    def omni_paid(self):
-        "Return {payment method: amount paid with it}"
-        paid = defaultdict(Decimal)
-        for payment in self.payments:
-            paid[payment.method] += payment.amount
-        return paid
-
-    def omni_release_coupons(self):
-        """Give the codes the sale redeemed back to their holders, as its
-        goods all came back; return them (omni_coupon)"""
-        return []
-
-
-class TillSaleLine(metaclass=PoolMeta):
-    __name__ = 'sale.point.sale.line'
-
-    omni_return_reason = fields.Many2One(
-        'omni.return.reason', "Return Reason", readonly=True,
-        ondelete='RESTRICT')
-
-
-class Sale(metaclass=PoolMeta):
-    __name__ = 'sale.sale'
-
-    @property
-    def omni_member(self):
-        return self.party if self.party.member_number else None
-
-    @property
-    def omni_date(self):
-        return self.sale_date
-
-    @property
-    def omni_completed(self):
-        return (self.state in {'processing', 'done'}
-            and self.o2o_state in {None, 'picked_up', 'dispatched',
-                'delivered'})
-
-    def omni_sold(self):
-        "Return {product: [quantity, amount with taxes]} of the goods sold"
-        pool = Pool()
-        Tax = pool.get('account.tax')
-        sold = defaultdict(lambda: [0, Decimal(0)])
-        for line in self.line_lines:
-            if line.product and line.product.type == 'goods':
-                taxes = Tax.compute(line.taxes, line.unit_price,
-                    line.quantity, self.sale_date)
-                sold[line.product][0] += line.quantity
-                sold[line.product][1] += self.currency.round(
-                    line.amount + sum(t['amount'] for t in taxes))
-        return sold
-
-    def omni_paid(self):
-        """Return {payment method: amount}: what the member paid in points
-        and stored value, the rest online"""
-        pool = Pool()
-        Order = pool.get('omni.order')
-        paid = defaultdict(Decimal)
-        ledgers = {'points': self.member_points_amount or 0,
-            'stored_value': self.member_stored_value or 0}
-        for ledger, amount in ledgers.items():
-            if amount:
-                paid[Order.refund_method(self.company, ledger)] += (
-                    amount)
-        goods = sum((a for _, a in self.omni_sold().values()), Decimal(0))
-        rest = goods - sum(ledgers.values())
-        if rest:
-            paid[Order.refund_method(self.company, 'online')] += rest
-        return paid
-
-    def omni_release_coupons(self):
-        """Give the codes the sale redeemed back to their holders, as its
-        goods all came back; return them (omni_coupon)"""
-        return []
-
 
 class Order(metaclass=PoolMeta):
     __name__ = 'omni.order'
@@ -207,7 +58,7 @@ class Order(metaclass=PoolMeta):
         with check_access():
             ModelAccess.check('sale.point.sale', 'create')
         if refund_to not in REFUND_TO:
-            raise ReturnError(gettext('omni_o2o.msg_return_refund_to',
+            raise ReturnError(gettext('omni_return.msg_return_refund_to',
                     value=refund_to))
         store = cls.channel(store_code, ['store'])
         cls.check_return_store(store)
@@ -228,10 +79,10 @@ class Order(metaclass=PoolMeta):
         User = pool.get('res.user')
         user = User(Transaction().user)
         if not store.sale_point:
-            raise ReturnError(gettext('omni_o2o.msg_return_store_till',
+            raise ReturnError(gettext('omni_return.msg_return_store_till',
                     store=store.rec_name))
         if user.omni_store and user.omni_store != store:
-            raise ReturnError(gettext('omni_o2o.msg_return_other_store',
+            raise ReturnError(gettext('omni_return.msg_return_other_store',
                     store=store.rec_name))
 
     @classmethod
@@ -241,14 +92,14 @@ class Order(metaclass=PoolMeta):
         Date = pool.get('ir.date')
         original = cls.find_order(number)
         if not original:
-            raise ReturnError(gettext('omni_o2o.msg_return_order_unknown',
+            raise ReturnError(gettext('omni_return.msg_return_order_unknown',
                     number=number))
         if not original.omni_completed:
-            raise ReturnError(gettext('omni_o2o.msg_return_not_completed',
+            raise ReturnError(gettext('omni_return.msg_return_not_completed',
                     order=original.rec_name))
         days = original.omni_channel.return_days
         if original.omni_date + dt.timedelta(days=days) < Date.today():
-            raise ReturnError(gettext('omni_o2o.msg_return_window',
+            raise ReturnError(gettext('omni_return.msg_return_window',
                     order=original.rec_name, days=days))
         return original
 
@@ -266,7 +117,7 @@ class Order(metaclass=PoolMeta):
                 ('omni_return_of', '=', None),
                 ])
         if len(orders) > 1:
-            raise ReturnError(gettext('omni_o2o.msg_return_order_ambiguous',
+            raise ReturnError(gettext('omni_return.msg_return_order_ambiguous',
                     number=number))
         return orders[0] if orders else None
 
@@ -299,7 +150,7 @@ class Order(metaclass=PoolMeta):
         pool = Pool()
         Reason = pool.get('omni.return.reason')
         if not lines:
-            raise ReturnError(gettext('omni_o2o.msg_return_no_lines'))
+            raise ReturnError(gettext('omni_return.msg_return_no_lines'))
         sold = original.omni_sold()
         by_code = {p.code: p for p in sold}
         returned = cls.returned(original)
@@ -307,21 +158,21 @@ class Order(metaclass=PoolMeta):
         for line in lines:
             product = by_code.get(line.get('product'))
             if not product:
-                raise ReturnError(gettext('omni_o2o.msg_return_not_sold',
+                raise ReturnError(gettext('omni_return.msg_return_not_sold',
                         order=original.rec_name, product=line.get('product')))
             quantity = line.get('quantity')
             if not isinstance(quantity, (int, float)) or quantity <= 0:
-                raise ReturnError(gettext('omni_o2o.msg_return_quantity',
+                raise ReturnError(gettext('omni_return.msg_return_quantity',
                         product=product.rec_name, quantity=quantity))
             reasons = Reason.search([('code', '=', line.get('reason'))])
             if not reasons:
-                raise ReturnError(gettext('omni_o2o.msg_return_reason',
+                raise ReturnError(gettext('omni_return.msg_return_reason',
                         reason=line.get('reason')))
             sold_quantity, sold_amount = sold[product]
             returned_quantity, returned_amount = returned[product]
             left = sold_quantity - returned_quantity
             if quantity > left:
-                raise ReturnError(gettext('omni_o2o.msg_return_too_much',
+                raise ReturnError(gettext('omni_return.msg_return_too_much',
                         product=product.rec_name, order=original.rec_name,
                         quantity=quantity, left=left))
             if quantity == left:
@@ -376,7 +227,7 @@ class Order(metaclass=PoolMeta):
             if refund_to == 'stored_value' and not method.omni_ledger:
                 if not sale.member:
                     raise ReturnError(gettext(
-                            'omni_o2o.msg_return_stored_value_member',
+                            'omni_return.msg_return_stored_value_member',
                             order=original.rec_name))
                 method = cls.refund_method(sale.company, 'stored_value')
             elif method.cash or method.omni_ledger or method.omni_online:
@@ -404,7 +255,7 @@ class Order(metaclass=PoolMeta):
                 ], limit=1)
         if not methods:
             raise ReturnError(gettext(
-                    f'omni_o2o.msg_return_method_{kind}_missing'))
+                    f'omni_return.msg_return_method_{kind}_missing'))
         return methods[0]
 
     @classmethod
@@ -490,13 +341,13 @@ class Return(Wizard):
     "Return Goods"
     __name__ = 'omni.order.return'
     start = StateView('omni.order.return.start',
-        'omni_o2o.return_start_view_form', [
+        'omni_return.return_start_view_form', [
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Find", 'find', 'tryton-forward', default=True),
             ])
     find = StateTransition()
     goods = StateView('omni.order.return.lines',
-        'omni_o2o.return_lines_view_form', [
+        'omni_return.return_lines_view_form', [
             Button("Back", 'start', 'tryton-back'),
             Button("Return", 'return_', 'tryton-ok', default=True),
             ])
